@@ -1,0 +1,74 @@
+/**
+ * The error catalogue. Every error the store raises on purpose carries a stable `code`
+ * (`CCES_ERR_<AREA>_<WHAT>`). Callers branch on `err.code`, never on `instanceof`, because a
+ * plugin may bundle its own copy of this module.
+ */
+
+/** Every code the store raises, with the sentence that explains it. */
+export const ErrorCodes = {
+  CCES_ERR_CONFIG_NOT_FOUND: 'a config file does not exist',
+  CCES_ERR_CONFIG_PARSE: 'a config file is not valid JSON',
+  CCES_ERR_CONFIG_INVALID: 'a config value does not match its schema',
+  CCES_ERR_CONFIG_UNKNOWN_KEY: 'a config file holds a key the schema does not know',
+  CCES_ERR_CONFIG_DURATION: 'a duration is not a Go-style duration string such as "10s" or "1h30m"',
+  CCES_ERR_PLUGIN_NOT_FOUND: 'a plugin module could not be resolved',
+  CCES_ERR_PLUGIN_IMPORT: 'a plugin module failed while it was imported',
+  CCES_ERR_PLUGIN_NO_DEFAULT_EXPORT: 'a plugin module has no default export',
+  CCES_ERR_PLUGIN_BAD_SHAPE: 'a plugin default export lacks a required member',
+  CCES_ERR_PLUGIN_WRONG_KIND: 'a plugin is of another kind than the config slot needs',
+  CCES_ERR_PLUGIN_CONTRACT_VERSION: 'a plugin supports no contract version this host offers',
+  CCES_ERR_PLUGIN_UNKNOWN_TYPE: 'a plugin type name is neither built in nor a path or package',
+  CCES_ERR_PLUGIN_CREATE: 'a plugin factory threw',
+  CCES_ERR_PLUGIN_START: 'a plugin failed to start',
+  CCES_ERR_PLUGIN_START_TIMEOUT: 'a plugin did not finish starting in time',
+  CCES_ERR_LP_SYNTAX: 'a line-protocol entry is malformed',
+  CCES_ERR_INGEST_OVERLOADED: 'the write queue is full; retry later',
+  CCES_ERR_INGEST_CLOSED: 'the store is shutting down and takes no more writes',
+  CCES_ERR_STORAGE_WRITE: 'the storage failed to commit a batch',
+  CCES_ERR_STORAGE_UNAVAILABLE: 'the storage cannot be reached',
+  CCES_ERR_STORAGE_OPEN: 'the storage could not be opened or migrated',
+  CCES_ERR_STORAGE_QUERY: 'the storage failed to answer a query',
+  CCES_ERR_STORAGE_UNSUPPORTED: 'the storage backend does not offer this ability',
+  CCES_ERR_QUERY_INVALID: 'a query parameter is invalid',
+  CCES_ERR_AUTH_KEY_INVALID: 'the configured JWT public key is unusable',
+  CCES_ERR_AUTH_MISSING: 'the request carries no token',
+  CCES_ERR_AUTH_INVALID: 'the token is malformed, wrongly signed or of a refused algorithm',
+  CCES_ERR_AUTH_EXPIRED: 'the token has expired',
+  CCES_ERR_AUTH_FORBIDDEN: 'the token lacks the role this route needs',
+  CCES_ERR_RULE_INVALID: 'a process_messages rule does not compile',
+  CCES_ERR_NATS_CONNECT: 'the NATS server cannot be reached',
+} as const;
+
+/** One of the catalogue's codes. */
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** Structured context of an error, shown to operators beside the message. */
+export type ErrorDetails = Record<string, unknown>;
+
+/** The store's error: a stable code, a sentence, structured details, and the wrapped cause. */
+export class CcesError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetails;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'CcesError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** Creates a catalogued error; `cause` is kept when the error wraps another. */
+export function createError(
+  code: ErrorCode,
+  message: string,
+  details?: ErrorDetails,
+  cause?: unknown,
+): CcesError {
+  return new CcesError(code, message, details, cause);
+}
+
+/** True when `err` carries the given catalogue code, whichever copy of the core made it. */
+export function hasCode(err: unknown, code: ErrorCode): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
+}
