@@ -1,0 +1,152 @@
+/**
+ * The write path of one receiver: bytes → messages → rules → records → router, answering
+ * once every event and log of the input is committed or kept in the rejected store.
+ */
+import type { Logger } from 'pino';
+import { BurstLogger } from './burst-logger.ts';
+import type { IngestOptions, IngestResult, ReceiverContext } from './contracts/receiver.ts';
+import type { RejectedItem } from './contracts/storage.ts';
+import { decode, encode } from './lineproto/index.ts';
+import { classifyMessage, type Message } from './message.ts';
+import { buildRecord, type EventRecord } from './record.ts';
+import type { Router } from './router.ts';
+import type { MessageRules } from './rules.ts';
+import type { Stats } from './stats.ts';
+import { nowNanos, type Precision } from './time.ts';
+import { boundRaw, Tally, type Refusal } from './ingest/tally.ts';
+
+/** Where refused entries are kept; the storage manager is one. */
+export interface RejectedStore {
+  /** Resolves once the items are durable. */
+  writeRejected(items: RejectedItem[]): Promise<void>;
+}
+
+/** What the write path needs from the host. */
+export interface IngestDeps {
+  router: Router;
+  storage: RejectedStore;
+  stats: Stats;
+  logger: Logger;
+}
+
+/** Per-receiver settings of the write path. */
+export interface IngestSettings {
+  /** The receiver's compiled `process_messages`. */
+  rules?: MessageRules;
+  /** Cluster for messages that name none, unless the call states one. */
+  defaultCluster?: string;
+  /** Timestamp precision unless the call states one; default `auto`. */
+  precision?: Precision;
+}
+
+/**
+ * Creates the `ingest` function of one receiver (or the API), counting under `scope` (such
+ * as `receiver:http`): `received`, `stored`, `duplicates`, `rejected`, `rejected_<reason>`
+ * (`syntax`, `no_cluster`, `storage`), `skipped_<type>` (`metric`, `control`, `query`,
+ * `other`), `dropped_by_rule`, `rule_errors`, `cluster_from_tag`, `cluster_from_payload` (the
+ * message named another cluster than the default), and `refused` (entries of inputs answered
+ * with an error, which the sender is expected to retry).
+ */
+export function createIngest(
+  deps: IngestDeps,
+  scope: string,
+  opts: IngestSettings = {},
+): ReceiverContext['ingest'] {
+  const ingest = new Ingest(deps, scope, opts);
+  return (input, callOpts) => ingest.run(input, callOpts);
+}
+
+class Ingest {
+  #deps: IngestDeps;
+  #scope: string;
+  #settings: IngestSettings;
+  #ruleFailures: BurstLogger;
+
+  constructor(deps: IngestDeps, scope: string, settings: IngestSettings) {
+    this.#deps = deps;
+    this.#scope = scope;
+    this.#settings = settings;
+    this.#ruleFailures = new BurstLogger(deps.logger, 'warn', 'process_messages condition failed');
+  }
+
+  async run(input: Buffer | string, opts: IngestOptions = {}): Promise<IngestResult> {
+    const receivedAt = opts.receivedAt ?? nowNanos();
+    const precision = opts.precision ?? this.#settings.precision ?? 'auto';
+    const { messages, errors } = decode(input, { precision, now: receivedAt });
+    const tally = new Tally(messages.length);
+    for (const e of errors) tally.refuseSyntax(e);
+    this.#build(messages, opts.cluster ?? this.#settings.defaultCluster, receivedAt, tally);
+
+    try {
+      if (tally.records.length > 0) tally.settle(await this.#deps.router.route(tally.records));
+      if (tally.refusals.length > 0) await this.#keepRejected(tally.refusals, receivedAt);
+    } catch (err) {
+      // Nothing of the input counts as acknowledged; the sender retries it.
+      this.#deps.stats.add(this.#scope, 'refused', messages.length + errors.length);
+      throw err;
+    }
+    tally.count(this.#deps.stats, this.#scope);
+    return tally.result();
+  }
+
+  /** Applies rules, classifies, and builds the records of events and logs. */
+  #build(messages: Message[], cluster: string | undefined, receivedAt: bigint, tally: Tally): void {
+    const rules = this.#settings.rules;
+    for (let msg of messages) {
+      if (rules) {
+        const kept = rules.apply(msg);
+        if (kept === undefined) {
+          tally.droppedByRule++;
+          continue;
+        }
+        msg = kept;
+      }
+      const kind = classifyMessage(msg);
+      if (kind !== 'event' && kind !== 'log') {
+        tally.skip(kind);
+        continue;
+      }
+      const built = buildRecord(msg, kind, receivedAt, cluster);
+      if (built.ok) tally.accept(built.record, msg, cluster);
+      else tally.refuse({ line: msg.line ?? 0, key: built.reason, reason: built.reason, msg });
+    }
+
+    if (rules) this.#countRuleErrors(rules);
+    if (tally.conflicts > 0) {
+      this.#deps.logger.debug(
+        { count: tally.conflicts, ...tally.firstConflict, defaultCluster: cluster },
+        'message names another cluster than the default; the message wins',
+      );
+    }
+  }
+
+  async #keepRejected(refusals: Refusal[], receivedAt: bigint): Promise<void> {
+    const items: RejectedItem[] = refusals.map((r) => ({
+      raw: boundRaw(r.raw ?? encode(r.msg ?? messageOf(r.rec!), 'ns')),
+      reason: r.reason,
+      source: this.#scope,
+      line: r.line,
+      column: r.column,
+      receivedAt,
+    }));
+    await this.#deps.storage.writeRejected(items);
+  }
+
+  #countRuleErrors(rules: MessageRules): void {
+    const failed = rules.drainErrors();
+    if (!failed) return;
+    this.#deps.stats.add(this.#scope, 'rule_errors', failed.count);
+    const { count: _count, ...example } = failed;
+    this.#ruleFailures.add(failed.count, example);
+  }
+}
+
+/** The message a record was built from, for re-encoding a refused record. */
+function messageOf(rec: EventRecord): Message {
+  return {
+    name: rec.name,
+    tags: { ...rec.tags, cluster: rec.cluster },
+    fields: { [rec.kind]: rec.payload, ...rec.extra },
+    time: rec.time,
+  };
+}
