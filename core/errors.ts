@@ -37,6 +37,16 @@ export const ErrorCodes = {
   CCES_ERR_AUTH_FORBIDDEN: 'the token lacks the role this route needs',
   CCES_ERR_RULE_INVALID: 'a process_messages rule does not compile',
   CCES_ERR_NATS_CONNECT: 'the NATS server cannot be reached',
+  CCES_ERR_NATS_JETSTREAM: 'a JetStream stream or consumer is missing or cannot be set up',
+  CCES_ERR_INGEST_REJECTED: 'some entries of an input were refused; the others were stored',
+  CCES_ERR_HTTP_BODY_TOO_LARGE: 'a request body (after decompression) exceeds the size limit',
+  CCES_ERR_HTTP_BODY_INVALID: 'a request body cannot be read (such as broken gzip)',
+  CCES_ERR_HTTP_UNSUPPORTED_ENCODING: 'the Content-Encoding of a body is not gzip or deflate',
+  CCES_ERR_HTTP_NOT_FOUND: 'no route answers this method and path',
+  CCES_ERR_HTTP_LISTEN: 'an HTTP server cannot listen on its configured address and port',
+  CCES_ERR_HTTP_INTERNAL: 'a request failed for an unexpected reason',
+  CCES_ERR_LP_PRECISION: 'a timestamp precision is not one of s, ms, us, ns or auto',
+  CCES_ERR_LP_ENCODE: 'a message cannot be written as line protocol (such as an empty tag value)',
 } as const;
 
 /** One of the catalogue's codes. */

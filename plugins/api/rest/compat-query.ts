@@ -1,0 +1,190 @@
+/**
+ * `GET /api/query/` (JSON body) and `POST /api/query/`: the original cc-event-store query.
+ * The answer keeps the original's shape: `results[i]` answers `queries[i]` with one block
+ * per requested type-id (one block when none is given), each `{from, to, data, error?}`
+ * with `data` entries `{Event, timestamp}` (payload, Unix seconds) plus the name, kind,
+ * exact ns time and tags. `from` and `to` are inclusive Unix seconds, as in the original;
+ * every field but `cluster` may be left out. Events and logs both answer.
+ */
+import type { FastifyInstance } from 'fastify';
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import { Type, type Static } from 'typebox';
+import type { Storage, StorageQuery } from '../../../core/contracts/storage.ts';
+import { createError } from '../../../core/errors.ts';
+import type { StoredRecord } from '../../../core/record.ts';
+import { ErrorSchema, type RouteDeps } from './route-deps.ts';
+
+/** Most entries one block holds; beyond it the block carries an error and the first ones. */
+export const MAX_BLOCK_ENTRIES = 100_000;
+
+const PAGE = 10_000;
+
+// Whole seconds whose nanoseconds fit in int64.
+const Seconds = Type.Integer({
+  minimum: -9_223_372_036,
+  maximum: 9_223_372_035,
+  description: 'inclusive, Unix seconds',
+});
+
+// Null first: Ajv's type coercion would turn null into "" or [""] for the other branch.
+const OptText = Type.Optional(Type.Union([Type.Null(), Type.String()]));
+const OptIds = Type.Optional(Type.Union([Type.Null(), Type.Array(Type.String())]));
+
+const ApiQuerySchema = Type.Object({
+  event: OptText,
+  host: OptText,
+  type: OptText,
+  subtype: OptText,
+  'type-ids': OptIds,
+  'subtype-ids': OptIds,
+});
+
+const ApiQueryRequestSchema = Type.Object({
+  cluster: Type.String({ minLength: 1 }),
+  from: Type.Optional(Seconds),
+  to: Type.Optional(Seconds),
+  queries: Type.Optional(Type.Union([Type.Null(), Type.Array(ApiQuerySchema)])),
+  'for-all-nodes': Type.Optional(
+    Type.Union([
+      Type.Null(),
+      Type.Array(Type.String(), { description: 'names to query on every host' }),
+    ]),
+  ),
+});
+
+const EntrySchema = Type.Object({
+  Event: Type.String({ description: 'the payload (event or log text)' }),
+  timestamp: Type.Integer({ description: 'Unix seconds' }),
+  time: Type.String({ description: 'exact time, ns' }),
+  name: Type.String(),
+  kind: Type.String(),
+  tags: Type.Record(Type.String(), Type.String()),
+});
+
+const BlockSchema = Type.Object({
+  from: Type.Integer(),
+  to: Type.Integer(),
+  data: Type.Array(EntrySchema),
+  error: Type.Optional(Type.String()),
+});
+
+const ApiQueryResponseSchema = Type.Object({
+  queries: Type.Optional(Type.Array(ApiQuerySchema)),
+  results: Type.Array(Type.Array(BlockSchema)),
+});
+
+type ApiQuery = Static<typeof ApiQuerySchema>;
+type ApiQueryRequest = Static<typeof ApiQueryRequestSchema>;
+type Block = Static<typeof BlockSchema>;
+
+/** Registers the compatibility query for GET (with a body) and POST. */
+export function registerCompatQuery({ app, ctx, authenticate }: RouteDeps): void {
+  app.register(async (child: FastifyInstance) => {
+    // The original reads the body as JSON whatever its content type (curl -d sends a form type).
+    child.removeAllContentTypeParsers();
+    child.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+      try {
+        done(null, JSON.parse(body as string));
+      } catch (err) {
+        done(
+          createError('CCES_ERR_QUERY_INVALID', `the body is not JSON: ${(err as Error).message}`),
+        );
+      }
+    });
+    child.route({
+      method: ['GET', 'POST'],
+      url: '/api/query',
+      exposeHeadRoute: false,
+      // Ajv's type coercion rewrites data while it tries the branches of a union (a
+      // one-element array becomes its element); TypeBox checks the JSON body as it is.
+      validatorCompiler: TypeBoxValidatorCompiler,
+      schema: {
+        body: ApiQueryRequestSchema,
+        response: { 200: ApiQueryResponseSchema, '4xx': ErrorSchema, '5xx': ErrorSchema },
+      },
+      onRequest: authenticate,
+      handler: async (request) => answer(ctx.storage, request.body as ApiQueryRequest),
+    });
+  });
+}
+
+async function answer(storage: Storage, req: ApiQueryRequest) {
+  const extra = (req['for-all-nodes'] ?? []).map((event): ApiQuery => ({ event }));
+  const queries = [...(req.queries ?? []), ...extra];
+  const results: Block[][] = [];
+  for (const q of queries) {
+    const blocks: Block[] = [];
+    const typeIds = nonEmpty(q['type-ids']);
+    for (const typeId of typeIds ?? [undefined]) blocks.push(await block(storage, req, q, typeId));
+    results.push(blocks);
+  }
+  return extra.length > 0 ? { queries, results } : { results };
+}
+
+async function block(storage: Storage, req: ApiQueryRequest, q: ApiQuery, typeId?: string) {
+  const filter: Omit<StorageQuery, 'kind' | 'limit' | 'order'> = { clusters: [req.cluster] };
+  if (q.event) filter.names = [q.event];
+  if (q.host) filter.hostnames = [q.host];
+  if (q.type) filter.types = [q.type];
+  if (q.subtype) filter.stypes = [q.subtype];
+  if (typeId !== undefined) filter.typeIds = [typeId];
+  const stypeIds = nonEmpty(q['subtype-ids']);
+  if (stypeIds) filter.stypeIds = stypeIds;
+  if (req.from !== undefined) filter.from = BigInt(req.from) * 1_000_000_000n;
+  if (req.to !== undefined) filter.to = (BigInt(req.to) + 1n) * 1_000_000_000n;
+
+  const [events, logs] = await Promise.all([
+    readAll(storage, { ...filter, kind: 'event' }),
+    readAll(storage, { ...filter, kind: 'log' }),
+  ]);
+  const records = merge(events, logs);
+  const out: Block = {
+    from: req.from ?? 0,
+    to: req.to ?? 0,
+    data: records.slice(0, MAX_BLOCK_ENTRIES).map(entry),
+  };
+  if (records.length > MAX_BLOCK_ENTRIES) {
+    const n = MAX_BLOCK_ENTRIES;
+    out.error = `more than ${n} results; the first ${n} are shown, narrow the query`;
+  }
+  return out;
+}
+
+/** Reads one kind in ascending order, at most one entry past the block limit. */
+async function readAll(storage: Storage, q: Omit<StorageQuery, 'limit' | 'order'>) {
+  const out: StoredRecord[] = [];
+  let after: StorageQuery['after'];
+  do {
+    const limit = Math.min(PAGE, MAX_BLOCK_ENTRIES + 1 - out.length);
+    const page = await storage.query({ ...q, order: 'asc', limit, after });
+    out.push(...page.records);
+    after = page.next;
+  } while (after !== undefined && out.length <= MAX_BLOCK_ENTRIES);
+  return out;
+}
+
+function merge(a: StoredRecord[], b: StoredRecord[]): StoredRecord[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  return [...a, ...b].sort((x, y) => (x.time < y.time ? -1 : x.time > y.time ? 1 : 0));
+}
+
+function entry(r: StoredRecord) {
+  return {
+    Event: r.payload,
+    timestamp: floorSeconds(r.time),
+    time: String(r.time),
+    name: r.name,
+    kind: r.kind,
+    tags: r.tags,
+  };
+}
+
+function floorSeconds(ns: bigint): number {
+  const s = ns / 1_000_000_000n;
+  return Number(ns < 0n && s * 1_000_000_000n !== ns ? s - 1n : s);
+}
+
+function nonEmpty(ids: string[] | null | undefined): string[] | undefined {
+  return ids && ids.length > 0 ? ids : undefined;
+}

@@ -1,0 +1,117 @@
+/**
+ * The filters of `GET /api/v1/events` and `/api/v1/logs`, from query string to storage
+ * query.
+ */
+import { Type, type Static } from 'typebox';
+import type { StorageQuery } from '../../../core/contracts/storage.ts';
+import { createError } from '../../../core/errors.ts';
+import type { RecordKind } from '../../../core/record.ts';
+import { parseRfc3339 } from '../../../core/time.ts';
+import { decodeCursor } from './cursor.ts';
+
+/** Most records one answer holds. */
+export const MAX_LIMIT = 10_000;
+
+const DEFAULT_LIMIT = 100;
+
+const List = (description: string) =>
+  Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description }));
+
+/** Query string of the event and log routes. */
+export const RecordQuerySchema = Type.Object(
+  {
+    cluster: List('cluster names; repeat the parameter or separate them with commas'),
+    hostname: List('hostname tag'),
+    name: List('measurement name'),
+    type: List('type tag'),
+    'type-id': List('type-id tag'),
+    stype: List('stype tag'),
+    'stype-id': List('stype-id tag'),
+    function: List('function tag'),
+    loglevel: List('loglevel (or level) tag, case-insensitive'),
+    level: List('same as loglevel'),
+    text: Type.Optional(Type.String({ minLength: 1, description: 'substring of the payload' })),
+    jobId: Type.Optional(Type.String({ minLength: 1, description: 'jobId of a JSON payload' })),
+    from: Type.Optional(Type.String({ description: 'inclusive: Unix time or RFC 3339' })),
+    to: Type.Optional(Type.String({ description: 'exclusive: Unix time or RFC 3339' })),
+    precision: Type.Optional(Type.Enum(['s', 'ms', 'us', 'ns'])),
+    order: Type.Optional(Type.Enum(['asc', 'desc'])),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT })),
+    cursor: Type.Optional(Type.String()),
+    format: Type.Optional(Type.Enum(['json', 'ndjson', 'csv', 'lp'])),
+  },
+  {
+    additionalProperties: false,
+    patternProperties: { '^tag\\..+$': Type.String() },
+    description: 'tag.<key>=<value> matches any tag exactly',
+  },
+);
+
+/** The parsed query string. */
+export type RecordQueryString = Static<typeof RecordQuerySchema>;
+
+const FACTOR = { s: 1_000_000_000n, ms: 1_000_000n, us: 1_000n, ns: 1n } as const;
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
+/** Builds the storage query; throws `CCES_ERR_QUERY_INVALID` for bad times or cursors. */
+export function toStorageQuery(kind: RecordKind, q: RecordQueryString): StorageQuery {
+  const out: StorageQuery = {
+    kind,
+    order: q.order ?? 'desc',
+    limit: q.limit ?? DEFAULT_LIMIT,
+  };
+  if (q.cluster) out.clusters = q.cluster.flatMap((c) => c.split(',')).filter((c) => c !== '');
+  if (q.hostname) out.hostnames = q.hostname;
+  if (q.name) out.names = q.name;
+  if (q.type) out.types = q.type;
+  if (q['type-id']) out.typeIds = q['type-id'];
+  if (q.stype) out.stypes = q.stype;
+  if (q['stype-id']) out.stypeIds = q['stype-id'];
+  if (q.function) out.functions = q.function;
+  if (q.loglevel || q.level) out.loglevels = [...(q.loglevel ?? []), ...(q.level ?? [])];
+  if (q.text !== undefined) out.text = q.text;
+  if (q.jobId !== undefined) out.jobId = q.jobId;
+
+  const tags = tagFilters(q);
+  if (tags) out.tags = tags;
+  if (q.from !== undefined) out.from = parseTime(q.from, q.precision ?? 's', 'from');
+  if (q.to !== undefined) out.to = parseTime(q.to, q.precision ?? 's', 'to');
+  if (q.cursor !== undefined) out.after = decodeCursor(q.cursor);
+  return out;
+}
+
+/**
+ * Reads a time: an integer in `precision` units, decimal seconds (`1735732800.5`), or
+ * RFC 3339. Exact to the nanosecond.
+ */
+export function parseTime(text: string, precision: keyof typeof FACTOR, param: string): bigint {
+  const t = readTime(text, precision);
+  if (t !== undefined && t >= INT64_MIN && t <= INT64_MAX) return t;
+  const message =
+    t === undefined
+      ? `${param}: "${text}" is neither a Unix time in ${precision} nor RFC 3339 ` +
+        '(such as 2025-01-01T12:00:00Z)'
+      : `${param}: "${text}" is out of range (years 1677 to 2262)`;
+  throw createError('CCES_ERR_QUERY_INVALID', message, { param, value: text });
+}
+
+function readTime(text: string, precision: keyof typeof FACTOR): bigint | undefined {
+  if (/^-?\d{1,20}$/.test(text)) return BigInt(text) * FACTOR[precision];
+  const dec = /^(-?)(\d{1,12})\.(\d{1,9})$/.exec(text);
+  if (dec && precision === 's') {
+    const ns = BigInt(dec[2]!) * FACTOR.s + BigInt(dec[3]!.padEnd(9, '0'));
+    return dec[1] === '-' ? -ns : ns;
+  }
+  return parseRfc3339(text);
+}
+
+function tagFilters(q: RecordQueryString): Record<string, string> | undefined {
+  let tags: Record<string, string> | undefined;
+  for (const [k, v] of Object.entries(q)) {
+    if (!k.startsWith('tag.') || typeof v !== 'string') continue;
+    tags ??= Object.create(null) as Record<string, string>;
+    tags[k.slice(4)] = v;
+  }
+  return tags;
+}

@@ -1,0 +1,118 @@
+/**
+ * The line-protocol write route, shared by the REST API (`/api/write`, InfluxDB's `/write`)
+ * and the HTTP receiver: raw or compressed body in, the ingest result out as a status.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type Static } from 'typebox';
+import type { ReceiverContext } from '../../../core/contracts/receiver.ts';
+import { createError } from '../../../core/errors.ts';
+import type { Precision } from '../../../core/time.ts';
+import type { HttpApp } from './app.ts';
+import { acceptRawBodies, decodeBody } from './body.ts';
+import { ErrorSchema } from './failure.ts';
+import {
+  InfluxErrorSchema,
+  ingestReply,
+  WriteRejectedSchema,
+  type WriteDialect,
+} from './write-reply.ts';
+
+/** `?precision=` values and what they mean; `n` and `u` are InfluxDB's spellings. */
+const PRECISION: Record<string, Precision | undefined> = {
+  auto: 'auto',
+  s: 's',
+  ms: 'ms',
+  us: 'us',
+  u: 'us',
+  ns: 'ns',
+  n: 'ns',
+  m: undefined,
+  h: undefined,
+};
+
+const PrecisionParam = Type.Enum(Object.keys(PRECISION));
+
+/** Query string of `/api/write` and of the HTTP receiver. */
+export const WriteQuerySchema = Type.Object(
+  {
+    cluster: Type.Optional(Type.String({ minLength: 1 })),
+    precision: Type.Optional(PrecisionParam),
+  },
+  { additionalProperties: false },
+);
+
+/** Query string of InfluxDB's `/write`; its other parameters (rp, u, p, ...) are ignored. */
+export const InfluxWriteQuerySchema = Type.Object({
+  db: Type.Optional(Type.String({ minLength: 1 })),
+  precision: Type.Optional(PrecisionParam),
+});
+
+/** What a write route needs. */
+export interface WriteRouteOptions {
+  urls: string[];
+  dialect: WriteDialect;
+  ingest: ReceiverContext['ingest'];
+  /** Largest body, bytes, before and after decompression. */
+  maxBodySize: number;
+  /** Cluster for lines without one when the request names none. */
+  cluster?: string;
+  /** Precision when the request states none. */
+  precision: Precision;
+  /** Runs before the body is read: authentication. */
+  onRequest?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+}
+
+type Query = Static<typeof WriteQuerySchema> & Static<typeof InfluxWriteQuerySchema>;
+
+/** Registers the write route(s) in their own context, where every body arrives raw. */
+export function registerWriteRoutes(app: HttpApp, opts: WriteRouteOptions): void {
+  const influx = opts.dialect === 'influx';
+  const errorBody = influx ? InfluxErrorSchema : ErrorSchema;
+  const schema = {
+    querystring: influx ? InfluxWriteQuerySchema : WriteQuerySchema,
+    response: {
+      204: Type.Null(),
+      400: influx ? InfluxErrorSchema : WriteRejectedSchema,
+      '4xx': errorBody,
+      '5xx': errorBody,
+    },
+  };
+
+  app.register(async (instance) => {
+    acceptRawBodies(instance);
+    const child = instance as unknown as HttpApp;
+    for (const url of opts.urls) {
+      child.post(url, {
+        schema,
+        bodyLimit: opts.maxBodySize,
+        config: { dialect: opts.dialect },
+        onRequest: opts.onRequest,
+        handler: (request, reply) => write(request, reply, opts),
+      });
+    }
+  });
+}
+
+async function write(request: FastifyRequest, reply: FastifyReply, opts: WriteRouteOptions) {
+  const q = request.query as Query;
+  const precision = precisionOf(q.precision, opts.precision);
+  const body = await decodeBody(
+    request.body as Buffer | undefined,
+    request.headers['content-encoding'],
+    opts.maxBodySize,
+  );
+  const cluster = q.cluster ?? q.db ?? opts.cluster;
+  const result = await opts.ingest(body, { cluster, precision });
+  return ingestReply(reply, result, opts.dialect);
+}
+
+function precisionOf(text: string | undefined, fallback: Precision): Precision {
+  if (text === undefined) return fallback;
+  const p = PRECISION[text];
+  if (p !== undefined) return p;
+  throw createError(
+    'CCES_ERR_QUERY_INVALID',
+    `precision "${text}" is not supported; use ns (n), us (u), ms or s`,
+    { precision: text },
+  );
+}

@@ -1,0 +1,157 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { makeApi, type ApiFixture } from './fixture.ts';
+
+const INPUT = [
+  'job,cluster=alpha,hostname=n1,type=node,type-id=0 event="a0" 1735732800000000000',
+  'job,cluster=alpha,hostname=n1,type=node,type-id=1 event="a1" 1735732801000000000',
+  'job,cluster=alpha,hostname=n2,type=node,type-id=0 event="a2" 1735732802000000000',
+  'job,cluster=alpha,hostname=n1,type=socket,type-id=0,stype=core,stype-id=3 event="s3" 1735732803000000000',
+  'job,cluster=alpha,hostname=n1,type=socket,type-id=0,stype=core,stype-id=4 event="s4" 1735732804000000000',
+  'note,cluster=alpha,hostname=n1 event="n5" 1735732805500000000',
+  'ccb,cluster=alpha,hostname=n1,loglevel=info log="l6" 1735732806000000000',
+  'job,cluster=beta,hostname=n1,type=node,type-id=0 event="b7" 1735732807000000000',
+].join('\n');
+
+interface Entry {
+  Event: string;
+  timestamp: number;
+  time: string;
+  name: string;
+  kind: string;
+  tags: Record<string, string>;
+}
+
+const entry = (
+  Event: string,
+  ns: bigint,
+  name: string,
+  tags: Record<string, string>,
+  kind = 'event',
+): Entry => ({
+  Event,
+  timestamp: Number(ns / 1_000_000_000n),
+  time: String(ns),
+  name,
+  kind,
+  tags,
+});
+
+const node = (host: string, id: string) => ({ hostname: host, type: 'node', 'type-id': id });
+const A0 = entry('a0', 1735732800000000000n, 'job', node('n1', '0'));
+const A1 = entry('a1', 1735732801000000000n, 'job', node('n1', '1'));
+const A2 = entry('a2', 1735732802000000000n, 'job', node('n2', '0'));
+const socket = (id: string) => ({
+  hostname: 'n1',
+  type: 'socket',
+  'type-id': '0',
+  stype: 'core',
+  'stype-id': id,
+});
+const S3 = entry('s3', 1735732803000000000n, 'job', socket('3'));
+const S4 = entry('s4', 1735732804000000000n, 'job', socket('4'));
+const N5 = entry('n5', 1735732805500000000n, 'note', { hostname: 'n1' });
+const L6 = entry('l6', 1735732806000000000n, 'ccb', { hostname: 'n1', loglevel: 'info' }, 'log');
+
+describe('GET and POST /api/query/ (the original query contract)', () => {
+  let f: ApiFixture;
+  const query = (body: unknown, method: 'GET' | 'POST' = 'POST', headers = {}) =>
+    f.app.inject({ method, url: '/api/query/', payload: JSON.stringify(body), headers });
+
+  before(async () => {
+    f = await makeApi();
+    const res = await f.app.inject({ method: 'POST', url: '/api/write', payload: INPUT });
+    assert.equal(res.statusCode, 204);
+  });
+  after(() => f.close());
+
+  it('answers no results for no queries', async () => {
+    const res = await query({ cluster: 'alpha' });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), { results: [] });
+  });
+
+  it('answers one block per type-id, with inclusive from and to', async () => {
+    const q = { event: 'job', host: 'n1', type: 'node', 'type-ids': ['0', '1'] };
+    const res = await query({ cluster: 'alpha', from: 1735732800, to: 1735732801, queries: [q] });
+    assert.deepEqual(res.json(), {
+      results: [
+        [
+          { from: 1735732800, to: 1735732801, data: [A0] },
+          { from: 1735732800, to: 1735732801, data: [A1] },
+        ],
+      ],
+    });
+  });
+
+  it('answers a query without filters with every event and log of the cluster, oldest first', async () => {
+    const res = await query({ cluster: 'alpha', queries: [{}] });
+    assert.deepEqual(res.json(), {
+      results: [[{ from: 0, to: 0, data: [A0, A1, A2, S3, S4, N5, L6] }]],
+    });
+  });
+
+  it('filters by subtype and subtype-ids, and accepts null fields as the Go client sends them', async () => {
+    const q = {
+      event: 'job',
+      host: 'n1',
+      type: 'socket',
+      subtype: 'core',
+      'type-ids': ['0'],
+      'subtype-ids': ['4'],
+    };
+    const nulls = { event: 'job', host: 'n2', type: null, subtype: null, 'subtype-ids': null };
+    const res = await query({ cluster: 'alpha', queries: [q, nulls] });
+    assert.deepEqual(res.json(), {
+      results: [[{ from: 0, to: 0, data: [S4] }], [{ from: 0, to: 0, data: [A2] }]],
+    });
+  });
+
+  it('counts a fractional event time in its whole second, as the original stored seconds', async () => {
+    const res = await query({ cluster: 'alpha', from: 1735732805, to: 1735732805, queries: [{}] });
+    assert.deepEqual(res.json().results, [[{ from: 1735732805, to: 1735732805, data: [N5] }]]);
+  });
+
+  it('expands for-all-nodes into queries of those names on every host', async () => {
+    const res = await query({ cluster: 'alpha', 'for-all-nodes': ['note', 'ccb'] });
+    assert.deepEqual(res.json(), {
+      queries: [{ event: 'note' }, { event: 'ccb' }],
+      results: [[{ from: 0, to: 0, data: [N5] }], [{ from: 0, to: 0, data: [L6] }]],
+    });
+  });
+
+  it('reads a GET body as JSON whatever its content type', async () => {
+    const body = { cluster: 'beta', queries: [{ event: 'job' }] };
+    const expected = {
+      results: [
+        [{ from: 0, to: 0, data: [entry('b7', 1735732807000000000n, 'job', node('n1', '0'))] }],
+      ],
+    };
+    for (const type of ['application/json', 'application/x-www-form-urlencoded', 'text/plain']) {
+      const res = await query(body, 'GET', { 'content-type': type });
+      assert.equal(res.statusCode, 200, type);
+      assert.deepEqual(res.json(), expected, type);
+    }
+  });
+
+  it('answers 400 for a missing cluster, a missing body or a body that is not JSON', async () => {
+    const cases: [unknown, string][] = [
+      [{ queries: [] }, 'body: "cluster" is required'],
+      [{ cluster: 'a', from: 'yesterday' }, 'body/from must be integer'],
+    ];
+    for (const [body, message] of cases) {
+      const res = await query(body);
+      assert.equal(res.statusCode, 400);
+      assert.deepEqual(res.json(), { code: 'CCES_ERR_QUERY_INVALID', message });
+    }
+    const none = await f.app.inject({ method: 'GET', url: '/api/query/' });
+    assert.equal(none.statusCode, 400);
+    assert.deepEqual(none.json(), {
+      code: 'CCES_ERR_QUERY_INVALID',
+      message: 'body must be object',
+    });
+    const bad = await f.app.inject({ method: 'POST', url: '/api/query', payload: '{"cluster":' });
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.json().code, 'CCES_ERR_QUERY_INVALID');
+  });
+});

@@ -1,0 +1,274 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { gzipSync, deflateSync } from 'node:zlib';
+import type { StoredRecord } from '../../../../core/record.ts';
+import type { SqliteStorage } from '../../../../plugins/storage/sqlite/sqlite-storage.ts';
+import { readSample } from '../../../helpers/samples.ts';
+import { makeApi, type ApiFixture } from './fixture.ts';
+
+const MALFORMED_ERRORS = [
+  { line: 3, column: 66, reason: 'syntax: field value has unrecognized type' },
+  { line: 6, column: 64, reason: 'syntax: field value has unrecognized type' },
+  { line: 9, column: 61, reason: "syntax: expected '=' after field key" },
+  { line: 12, column: 4, reason: 'syntax: missing field set' },
+  { line: 15, column: 34, reason: 'syntax: empty tag value' },
+  { line: 18, column: 5, reason: 'syntax: expected tag key after comma; got white space' },
+  { line: 21, column: 44, reason: "syntax: expected '=' after field key" },
+  { line: 24, column: 46, reason: "syntax: unescaped '=' in tag value" },
+  { line: 27, column: 53, reason: 'syntax: unexpected character after field' },
+  { line: 30, column: 49, reason: 'syntax: invalid boolean value' },
+  { line: 33, column: 49, reason: 'syntax: value out of range' },
+  { line: 36, column: 73, reason: 'syntax: unexpected text after timestamp' },
+  { line: 40, column: 49, reason: 'syntax: expected closing quote' },
+];
+
+async function all(f: ApiFixture, kind: 'event' | 'log' = 'event'): Promise<StoredRecord[]> {
+  return (await f.storage.query({ kind, order: 'asc', limit: 10_000 })).records;
+}
+
+function post(f: ApiFixture, url: string, payload: Buffer | string, headers = {}) {
+  return f.app.inject({ method: 'POST', url, payload, headers });
+}
+
+describe('POST /api/write', () => {
+  let f: ApiFixture;
+  before(async () => (f = await makeApi({ maxBodySize: 1024 * 1024 })));
+  after(() => f.close());
+
+  it('answers 204 and stores every event of job-events.lp', async () => {
+    const res = await post(f, '/api/write', readSample('job-events.lp'), {
+      'content-type': 'text/plain',
+    });
+    assert.equal(res.statusCode, 204);
+    assert.equal(res.body, '');
+    const stored = await all(f);
+    assert.equal(stored.length, 9);
+    assert.deepEqual(stored.map((r) => [r.name, r.cluster, r.time]).slice(0, 3), [
+      ['job', 'testcluster', 1735732800000000000n],
+      ['myevent', 'testcluster', 1735732805000000000n],
+      ['nodestate', 'testcluster', 1735732830000000000n],
+    ]);
+  });
+
+  it('answers 204 on the trailing-slash path for a repeated input (all duplicates)', async () => {
+    const res = await post(f, '/api/write/', readSample('job-events.lp'));
+    assert.equal(res.statusCode, 204);
+    assert.equal((await all(f)).length, 9);
+  });
+
+  it('answers 400 with every refused line of malformed.lp and stores the good ones', async () => {
+    const res = await post(f, '/api/write', readSample('malformed.lp'), {
+      'content-type': 'application/json',
+    });
+    assert.equal(res.statusCode, 400);
+    assert.deepEqual(res.json(), {
+      code: 'CCES_ERR_INGEST_REJECTED',
+      message: '13 entries were refused; the others were stored',
+      stored: 13,
+      duplicates: 0,
+      skipped: 0,
+      rejected: 13,
+      errors: MALFORMED_ERRORS,
+    });
+    const good = (await all(f)).filter((r) => r.name === 'good').map((r) => r.payload);
+    const expected = [...Array.from({ length: 12 }, (_, i) => `after-${i + 1}`), 'before-13'];
+    assert.deepEqual(good, expected);
+  });
+
+  it('takes the cluster of lines without one from ?cluster=', async () => {
+    const bare = await post(f, '/api/write', readSample('missing-cluster.lp'));
+    assert.equal(bare.statusCode, 400);
+    assert.deepEqual(bare.json().errors, [
+      { line: 6, reason: 'no_cluster' },
+      { line: 7, reason: 'no_cluster' },
+    ]);
+
+    const res = await post(f, '/api/write?cluster=clusterb', readSample('missing-cluster.lp'));
+    assert.equal(res.statusCode, 204);
+    const names = (await all(f, 'log')).filter((r) => r.name === 'ccnc');
+    assert.deepEqual(
+      names.map((r) => [r.cluster, r.payload]),
+      [['clusterb', 'controller started']],
+    );
+  });
+
+  it('reads timestamps in the stated precision, with InfluxDB spellings', async () => {
+    const line = (p: string) => `prec,cluster=p,hostname=h event="${p}" 1735732800123`;
+    for (const [p, time] of [
+      ['ms', 1735732800123000000n],
+      ['u', 1735732800123000n],
+      ['n', 1735732800123n],
+      ['auto', 1735732800123000000n],
+    ] as const) {
+      assert.equal((await post(f, `/api/write?precision=${p}`, line(p))).statusCode, 204);
+      const got = (await all(f)).find((r) => r.payload === p);
+      assert.equal(got?.time, time, p);
+    }
+    const bad = await post(f, '/api/write?precision=h', line('h'));
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.json().code, 'CCES_ERR_QUERY_INVALID');
+  });
+
+  it('refuses unknown query parameters', async () => {
+    const res = await post(f, '/api/write?clustr=x', 'a b=1');
+    assert.equal(res.statusCode, 400);
+    assert.deepEqual(res.json(), {
+      code: 'CCES_ERR_QUERY_INVALID',
+      message: 'querystring: unknown parameter "clustr"',
+    });
+  });
+
+  it('reads gzip and deflate bodies', async () => {
+    const body = 'zip,cluster=z,hostname=h event="gz" 1735732800\n';
+    const gz = await post(f, '/api/write', gzipSync(body), { 'content-encoding': 'gzip' });
+    assert.equal(gz.statusCode, 204);
+    const df = await post(f, '/api/write', deflateSync(body.replace('gz', 'df')), {
+      'content-encoding': 'deflate',
+    });
+    assert.equal(df.statusCode, 204);
+    const got = (await all(f)).filter((r) => r.name === 'zip').map((r) => r.payload);
+    assert.deepEqual(got, ['gz', 'df']);
+  });
+
+  it('answers 413 for a body over the limit and for a gzip bomb', async () => {
+    const big = await post(f, '/api/write', Buffer.alloc(1024 * 1024 + 1, 0x61));
+    assert.equal(big.statusCode, 413);
+    assert.equal(big.json().code, 'CCES_ERR_HTTP_BODY_TOO_LARGE');
+
+    const bomb = gzipSync(Buffer.alloc(16 * 1024 * 1024, 0x61));
+    assert.ok(bomb.length < 64 * 1024);
+    const res = await post(f, '/api/write', bomb, { 'content-encoding': 'gzip' });
+    assert.equal(res.statusCode, 413);
+    assert.deepEqual(res.json(), {
+      code: 'CCES_ERR_HTTP_BODY_TOO_LARGE',
+      message: 'the gzip body decompresses to more than 1048576 bytes',
+    });
+  });
+
+  it('answers 400 for broken gzip and 415 for an unknown encoding', async () => {
+    const broken = await post(f, '/api/write', Buffer.from('not gzip'), {
+      'content-encoding': 'gzip',
+    });
+    assert.equal(broken.statusCode, 400);
+    assert.equal(broken.json().code, 'CCES_ERR_HTTP_BODY_INVALID');
+    const br = await post(f, '/api/write', 'x', { 'content-encoding': 'br' });
+    assert.equal(br.statusCode, 415);
+    assert.equal(br.json().code, 'CCES_ERR_HTTP_UNSUPPORTED_ENCODING');
+  });
+
+  it('answers 204 for an empty body', async () => {
+    assert.equal((await post(f, '/api/write', '')).statusCode, 204);
+  });
+});
+
+describe('POST /write (InfluxDB 1.x)', () => {
+  let f: ApiFixture;
+  before(async () => (f = await makeApi()));
+  after(() => f.close());
+
+  it('stores lines under ?db= with ?precision=s and answers 204', async () => {
+    const res = await post(
+      f,
+      '/write?db=influxc&precision=s&rp=autogen',
+      'cpu event="up" 1735732800',
+    );
+    assert.equal(res.statusCode, 204);
+    const [r] = await all(f);
+    assert.deepEqual([r?.cluster, r?.time, r?.payload], ['influxc', 1735732800000000000n, 'up']);
+  });
+
+  it('reads timestamps as ns when no precision is given, as InfluxDB does', async () => {
+    assert.equal((await post(f, '/write?db=influxc', 'cpu event="ns" 1735732800')).statusCode, 204);
+    const r = (await all(f)).find((x) => x.payload === 'ns');
+    assert.equal(r?.time, 1735732800n);
+  });
+
+  it('answers a partial write with 400 and an InfluxDB error body', async () => {
+    const res = await post(f, '/write?db=influxc', 'cpu event="ok" 1\nbad line\n');
+    assert.equal(res.statusCode, 400);
+    assert.deepEqual(res.json(), {
+      error: "partial write: line 2: syntax: expected '=' after field key dropped=1",
+      code: 'CCES_ERR_INGEST_REJECTED',
+    });
+  });
+
+  it('refuses precision m and h with an InfluxDB error body', async () => {
+    const res = await post(f, '/write?db=influxc&precision=m', 'cpu event="m" 1');
+    assert.equal(res.statusCode, 400);
+    assert.deepEqual(res.json(), {
+      error: 'precision "m" is not supported; use ns (n), us (u), ms or s',
+      code: 'CCES_ERR_QUERY_INVALID',
+    });
+  });
+
+  it('answers /ping with 204', async () => {
+    const res = await f.app.inject({ url: '/ping' });
+    assert.equal(res.statusCode, 204);
+    assert.equal(res.headers['x-influxdb-version'], '1.8-cces');
+  });
+});
+
+describe('write failures', () => {
+  it('answers 503 with Retry-After while the write queue is full', async () => {
+    let entered!: () => void;
+    let release!: () => void;
+    const inStorage = new Promise<void>((r) => (entered = r));
+    const held = new Promise<void>((r) => (release = r));
+    const f = await makeApi({
+      maxQueue: 1,
+      holdWrites: () => {
+        entered();
+        return held;
+      },
+    });
+    try {
+      const first = post(f, '/api/write', readSample('job-events.lp'));
+      await inStorage;
+      const refused = await post(f, '/api/write', 'x,cluster=c event="y" 1');
+      assert.equal(refused.statusCode, 503);
+      assert.match(String(refused.headers['retry-after']), /^[1-9][0-9]*$/);
+      assert.equal(refused.json().code, 'CCES_ERR_INGEST_OVERLOADED');
+      const influx = await post(f, '/write?db=c', 'x event="y" 1');
+      assert.equal(influx.statusCode, 503);
+      assert.equal(influx.json().code, 'CCES_ERR_INGEST_OVERLOADED');
+
+      release();
+      assert.equal((await first).statusCode, 204);
+      assert.equal((await all(f)).length, 9);
+      assert.equal(f.stats.get('api', 'refused'), 2);
+    } finally {
+      release();
+      await f.close();
+    }
+  });
+
+  it('answers 503 after the storage manager closed', async () => {
+    const f = await makeApi();
+    try {
+      await f.manager.close();
+      const res = await post(f, '/api/write', 'x,cluster=c event="y" 1');
+      assert.equal(res.statusCode, 503);
+      assert.equal(res.headers['retry-after'], '5');
+      assert.equal(res.json().code, 'CCES_ERR_INGEST_CLOSED');
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('answers 500 when the database refuses the commit, and 204 once it takes writes again', async () => {
+    const f = await makeApi();
+    try {
+      const db = (f.storage as SqliteStorage).database;
+      db.pragma('query_only = ON');
+      const res = await post(f, '/api/write', 'x,cluster=c event="y" 1');
+      assert.equal(res.statusCode, 500);
+      assert.equal(res.json().code, 'CCES_ERR_STORAGE_WRITE');
+
+      db.pragma('query_only = OFF');
+      assert.equal((await post(f, '/api/write', 'x,cluster=c event="y" 1')).statusCode, 204);
+      assert.equal((await all(f)).length, 1);
+    } finally {
+      await f.close();
+    }
+  });
+});
