@@ -1,0 +1,200 @@
+/**
+ * JetStream intake: reads a stream through a durable pull consumer. A message is acked only
+ * after ingest resolved (every line committed, or refused and kept in the rejected store);
+ * when ingest refuses the input (overloaded, storage failure) it is nak'ed for a delayed
+ * redelivery. Redeliveries are stored once because storage keys records by content.
+ */
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstream, type Consumer, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import type { IngestOptions, ReceiverContext } from '../../../core/contracts/receiver.ts';
+import { createError, hasCode } from '../../../core/errors.ts';
+import { RepeatLog } from '../../shared/nats/repeat-log.ts';
+import { ingestMessages } from './coalesce.ts';
+import { retryDelayMs } from './core-intake.ts';
+import {
+  findSubscription,
+  ingestOptionsFor,
+  optionsKey,
+  type SubscriptionDefaults,
+  type SubscriptionSpec,
+} from './subscriptions.ts';
+import { WorkQueue } from './work-queue.ts';
+
+interface Item {
+  msg: JsMsg;
+  opts: IngestOptions;
+}
+
+/** Settings of a {@link JetStreamIntake}. */
+export interface JetStreamIntakeOptions {
+  stream: string;
+  durable: string;
+  /** Messages the client buffers (pull batch). */
+  batch: number;
+  /** Ingest calls at once. */
+  concurrency: number;
+  /** Messages joined into one ingest call at most. */
+  coalesce: number;
+  /** Redelivery delay after a storage failure. */
+  nakDelayMs: number;
+  /** The consumer's ack wait; long ingests send progress before it runs out. */
+  ackWaitMs: number;
+}
+
+/** Consumes the durable consumer until stopped. */
+export class JetStreamIntake {
+  #nc: NatsConnection;
+  #ctx: ReceiverContext;
+  #opts: JetStreamIntakeOptions;
+  #specs: readonly SubscriptionSpec[];
+  #defaults: SubscriptionDefaults;
+  #repeats: RepeatLog;
+  #consumer?: Consumer;
+  #messages?: ConsumerMessages;
+  #loop?: Promise<void>;
+  #stopping = false;
+  /** Messages taken and not yet acked or nak'ed, with when they were taken. */
+  #inflight = new Map<JsMsg, number>();
+  #queue: WorkQueue<Item>;
+  #timer?: NodeJS.Timeout;
+
+  constructor(
+    nc: NatsConnection,
+    ctx: ReceiverContext,
+    opts: JetStreamIntakeOptions,
+    specs: readonly SubscriptionSpec[],
+    defaults: SubscriptionDefaults,
+  ) {
+    this.#nc = nc;
+    this.#ctx = ctx;
+    this.#opts = opts;
+    this.#specs = specs;
+    this.#defaults = defaults;
+    this.#repeats = new RepeatLog(ctx.logger);
+    this.#queue = new WorkQueue((batch) => this.#handle(batch), {
+      concurrency: opts.concurrency,
+      maxPending: opts.batch,
+      maxPendingBytes: 64 * 1024 * 1024,
+      maxBatch: opts.coalesce,
+      maxBatchBytes: 1024 * 1024,
+    });
+  }
+
+  /** Binds to the consumer (which must exist) and starts consuming. */
+  async start(): Promise<void> {
+    const { stream, durable } = this.#opts;
+    try {
+      this.#consumer = await jetstream(this.#nc).consumers.get(stream, durable);
+    } catch (err) {
+      throw createError(
+        'CCES_ERR_NATS_JETSTREAM',
+        `JetStream consumer "${durable}" of stream "${stream}" is not usable: ${reason(err)}`,
+        { stream, durable },
+        err,
+      );
+    }
+    const every = Math.max(Math.floor(this.#opts.ackWaitMs / 3), 100);
+    this.#timer = setInterval(() => this.#keepAlive(every), every);
+    this.#timer.unref();
+    this.#loop = this.#run();
+    this.#ctx.logger.info({ stream, durable }, 'jetstream consuming');
+  }
+
+  /** Stops pulling, naks what was buffered but not started, waits for in-flight messages. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#messages?.stop();
+    await this.#loop;
+    await this.#queue.idle();
+    clearInterval(this.#timer);
+    this.#repeats.flush();
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopping) {
+      try {
+        this.#messages = await this.#consumer!.consume({ max_messages: this.#opts.batch });
+        if (this.#stopping) this.#messages.stop();
+        void this.#watch(this.#messages);
+        for await (const m of this.#messages) await this.#take(m);
+      } catch (err) {
+        this.#ctx.count('errors');
+        this.#repeats.report('error', 'consume', { err }, 'jetstream consume failed; retrying');
+      }
+      if (!this.#stopping) await sleep(1000);
+    }
+  }
+
+  async #take(m: JsMsg): Promise<void> {
+    this.#ctx.count('received_msgs');
+    this.#ctx.count('received_bytes', m.data.length);
+    if (m.redelivered) this.#ctx.count('redelivered');
+    if (this.#stopping) {
+      // Not started: hand it straight back so another store process can take it.
+      m.nak();
+      this.#ctx.count('naked');
+      return;
+    }
+    await this.#queue.room(m.data.length);
+    const subscription = findSubscription(this.#specs, m.subject);
+    const opts = ingestOptionsFor(subscription, m.subject, this.#defaults);
+    this.#inflight.set(m, Date.now());
+    this.#queue.push({ msg: m, opts }, m.data.length, optionsKey(opts));
+  }
+
+  /** Ingests a batch; acks each message ingest took, naks the others for a later redelivery. */
+  async #handle(batch: Item[]): Promise<void> {
+    const bodies = batch.map(({ msg: m }) =>
+      Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength),
+    );
+    const outcomes = await ingestMessages(this.#ctx.ingest, bodies, batch[0]!.opts);
+    outcomes.forEach((err, i) => {
+      const m = batch[i]!.msg;
+      this.#inflight.delete(m);
+      if (err === undefined) {
+        m.ack();
+        this.#ctx.count('acked');
+        return;
+      }
+      const overloaded = hasCode(err, 'CCES_ERR_INGEST_OVERLOADED');
+      const delay = overloaded ? retryDelayMs(err) : this.#opts.nakDelayMs;
+      m.nak(delay);
+      this.#ctx.count('naked');
+      const code = (err as { code?: string }).code ?? 'unknown';
+      const obj = { err, delayMs: delay };
+      this.#repeats.report('warn', `ingest:${code}`, obj, 'ingest refused; redelivery later');
+    });
+  }
+
+  /** Tells the server that long-running messages are still being worked on. */
+  #keepAlive(olderThanMs: number): void {
+    const limit = Date.now() - olderThanMs;
+    for (const [m, since] of this.#inflight) if (since < limit) m.working();
+  }
+
+  /** Counts and logs (once per burst) the consumer's trouble notices. */
+  async #watch(messages: ConsumerMessages): Promise<void> {
+    for await (const s of messages.status()) {
+      if (!TROUBLE.has(s.type)) continue;
+      this.#ctx.count(s.type);
+      this.#repeats.report('warn', s.type, { status: s }, 'jetstream consumer trouble');
+    }
+  }
+}
+
+/** Consumer notices worth a counter and a log line; the others are routine. */
+const TROUBLE = new Set([
+  'heartbeats_missed',
+  'consumer_not_found',
+  'stream_not_found',
+  'consumer_deleted',
+  'exceeded_limits',
+]);
+
+function reason(err: unknown): string {
+  return (err as Error).message;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,71 @@
+/**
+ * Subscriptions of the NATS receiver: which subjects it reads and what default cluster and
+ * precision each subject's messages get.
+ */
+import type { IngestOptions } from '../../../core/contracts/receiver.ts';
+import type { Precision } from '../../../core/time.ts';
+
+/** One subscription as configured. */
+export interface SubscriptionSpec {
+  /** Subject with `*` (one token) and `>` (the rest) wildcards. */
+  subject: string;
+  /** Default cluster of messages that name none. */
+  cluster?: string;
+  precision?: Precision;
+  /** 0-based index of the subject token that holds the cluster (`<cluster>.events.job` → 0). */
+  cluster_token?: number;
+  /** Core mode: a queue group, so several store processes split one subject. */
+  queue?: string;
+}
+
+/** Receiver-level defaults that apply where a subscription sets nothing. */
+export interface SubscriptionDefaults {
+  cluster?: string;
+  precision?: Precision;
+}
+
+/** True when `subject` matches `pattern` by NATS wildcard rules. */
+export function subjectMatches(pattern: string, subject: string): boolean {
+  const p = pattern.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '>') return s.length > i;
+    if (i >= s.length) return false;
+    if (p[i] !== '*' && p[i] !== s[i]) return false;
+  }
+  return p.length === s.length;
+}
+
+/** The first subscription matching a subject, if any. */
+export function findSubscription(
+  subs: readonly SubscriptionSpec[],
+  subject: string,
+): SubscriptionSpec | undefined {
+  return subs.find((s) => subjectMatches(s.subject, subject));
+}
+
+/**
+ * Ingest options of a message: the cluster token of its subject, else the subscription's
+ * cluster, else the receiver's; a cluster tag or JSON cluster in a line still wins over all.
+ */
+export function ingestOptionsFor(
+  sub: SubscriptionSpec | undefined,
+  subject: string,
+  defaults: SubscriptionDefaults,
+): IngestOptions {
+  let cluster = sub?.cluster ?? defaults.cluster;
+  if (sub?.cluster_token !== undefined) {
+    const token = subject.split('.')[sub.cluster_token];
+    if (token) cluster = token;
+  }
+  const opts: IngestOptions = {};
+  if (cluster !== undefined) opts.cluster = cluster;
+  const precision = sub?.precision ?? defaults.precision;
+  if (precision !== undefined) opts.precision = precision;
+  return opts;
+}
+
+/** Messages with equal keys may share one ingest call. */
+export function optionsKey(opts: IngestOptions): string {
+  return `${opts.cluster ?? ''}\u0000${opts.precision ?? ''}`;
+}
