@@ -12,3 +12,4 @@ export * from './message.ts';
 export * from './record.ts';
 export * from './time.ts';
 export * from './duration.ts';
+export * from './lineproto/index.ts';
