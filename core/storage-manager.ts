@@ -1,0 +1,275 @@
+/**
+ * The storage manager: the sink in front of the storage. It queues writers, commits their
+ * records in batches (group commit), answers each writer only after all its records are
+ * committed, refuses writes when the queue is full, and runs retention.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { RejectedItem, Storage, WriteOutcome } from './contracts/storage.ts';
+import type { Sink } from './contracts/sink.ts';
+import { createError, hasCode } from './errors.ts';
+import type { EventRecord } from './record.ts';
+import { Retention } from './retention.ts';
+import type { Stats } from './stats.ts';
+import type { StorageManagerOptions } from './storage-config.ts';
+import { WriteQueue, type Slice } from './write-queue.ts';
+
+export { StorageManagerSchema, storageManagerOptions } from './storage-config.ts';
+export type { StorageManagerConfig, StorageManagerOptions } from './storage-config.ts';
+
+const SCOPE = 'storage';
+
+/**
+ * Group commit: a write joins the queue and a drain starts on the next turn of the event
+ * loop, so writers that arrive together share one transaction. While a batch commits, new
+ * writers queue up and go in the next one. A record thus waits for the commit in progress
+ * only, never for a timer: `flush_time` is the bound that holds unless the storage itself is
+ * slower, and a batch that waited longer is counted as `late_batches`. Batches hold at most
+ * `batch_size` records; a larger writer is split, and answered after its last part.
+ */
+export class StorageManager implements Sink {
+  readonly #storage: Storage;
+  readonly #opts: StorageManagerOptions;
+  readonly #logger: Logger;
+  readonly #stats: Stats;
+  readonly #queue = new WriteQueue();
+  readonly #retention: Retention;
+  #lane: Promise<unknown> = Promise.resolve();
+  #draining: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #closing: Promise<void> | undefined;
+  #closed = false;
+  /** Committed records per second of commit time, smoothed; estimates Retry-After. */
+  #rate = 0;
+  #failedBatches = 0;
+  #warnedLate = false;
+
+  constructor(
+    storage: Storage,
+    opts: StorageManagerOptions,
+    deps: { logger: Logger; stats: Stats },
+  ) {
+    this.#storage = storage;
+    this.#opts = opts;
+    this.#logger = deps.logger;
+    this.#stats = deps.stats;
+    const exclusive = <T>(fn: () => Promise<T>) => this.#exclusive(fn);
+    this.#retention = new Retention(opts, { ...deps, storage, exclusive, scope: SCOPE });
+    this.#stats.set(SCOPE, 'queue_depth', 0);
+  }
+
+  /** Records accepted and not yet answered. */
+  get queueDepth(): number {
+    return this.#queue.depth;
+  }
+
+  /**
+   * Starts the first retention pass and its timer. Does not wait for the pass to finish: a
+   * large backlog (a store that was down for days) must not hold up start-up; the pass
+   * shares the write lane with ingest chunk by chunk. `runRetention()` returns it.
+   */
+  async start(): Promise<void> {
+    if (this.#closing || this.#timer) return;
+    void this.#retention.run();
+    this.#timer = setInterval(() => void this.#retention.run(), this.#opts.retentionIntervalMs);
+    this.#timer.unref();
+  }
+
+  /** The running retention pass, or a new one. Never rejects (failures are counted). */
+  runRetention(): Promise<void> {
+    return this.#retention.run();
+  }
+
+  /**
+   * Resolves with one outcome per record once all of them are committed. Rejects with
+   * `CCES_ERR_INGEST_OVERLOADED` (details.retryAfterSeconds) when the queue is full,
+   * `CCES_ERR_INGEST_CLOSED` after close, `CCES_ERR_STORAGE_WRITE` when a commit failed.
+   */
+  async write(batch: readonly EventRecord[]): Promise<WriteOutcome[]> {
+    if (this.#closed) {
+      throw createError('CCES_ERR_INGEST_CLOSED', 'the storage manager is closed');
+    }
+    if (batch.length === 0) return [];
+    const depth = this.#queue.depth;
+    // An empty queue takes a writer of any size, or a writer above max_queue could never go.
+    if (depth > 0 && depth + batch.length > this.#opts.maxQueue) {
+      this.#stats.add(SCOPE, 'overloaded', batch.length);
+      // Before the first commit there is no rate to estimate from; one second is a guess.
+      const wait = this.#rate > 0 ? Math.ceil(depth / this.#rate) : 1;
+      const retryAfterSeconds = Math.min(60, Math.max(1, wait));
+      throw createError(
+        'CCES_ERR_INGEST_OVERLOADED',
+        `the write queue holds ${depth} records; retry in ${retryAfterSeconds}s`,
+        { queueDepth: depth, maxQueue: this.#opts.maxQueue, retryAfterSeconds },
+      );
+    }
+    const answer = this.#queue.push(batch);
+    this.#gauge();
+    this.#kick();
+    return answer;
+  }
+
+  /** Keeps refused input in the rejected store. */
+  async writeRejected(items: RejectedItem[]): Promise<void> {
+    if (this.#closed) {
+      throw createError('CCES_ERR_INGEST_CLOSED', 'the storage manager is closed');
+    }
+    if (items.length === 0) return;
+    try {
+      await this.#exclusive(() => this.#storage.writeRejected(items));
+    } catch (err) {
+      throw wrapWriteError(err, items.length);
+    }
+    this.#stats.add(SCOPE, 'rejected_kept', items.length);
+  }
+
+  /** Whether the storage can take writes now. */
+  async ready(): Promise<boolean> {
+    if (this.#closed || this.#closing) return false;
+    try {
+      return (await this.#storage.ready?.()) ?? true;
+    } catch (err) {
+      this.#logger.debug({ err }, 'storage readiness probe failed');
+      return false;
+    }
+  }
+
+  /** Resolves once every writer queued before the call has been answered. */
+  async flush(): Promise<void> {
+    await this.#queue.settled();
+    await this.#lane;
+  }
+
+  /** Stops retention, commits everything queued, then refuses writes. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#retention.stop();
+    while (this.#queue.depth > 0) await this.flush();
+    await this.#lane;
+    this.#closed = true;
+  }
+
+  #kick(): void {
+    if (this.#draining) return;
+    this.#draining = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.#drain())
+      .finally(() => {
+        this.#draining = undefined;
+        if (this.#queue.depth > 0) this.#kick();
+      });
+  }
+
+  async #drain(): Promise<void> {
+    for (let slices = this.#queue.take(this.#opts.batchSize); slices.length > 0;) {
+      await this.#exclusive(() => {
+        this.#checkWait(slices[0]!.writer.queuedAt);
+        return this.#commit(slices);
+      });
+      slices = this.#queue.take(this.#opts.batchSize);
+    }
+  }
+
+  /** Counts batches whose oldest record waited longer than flush_time for its commit. */
+  #checkWait(queuedAt: number): void {
+    const waitedMs = performance.now() - queuedAt;
+    if (waitedMs <= this.#opts.flushTimeMs) return;
+    this.#stats.add(SCOPE, 'late_batches');
+    if (!this.#warnedLate) {
+      this.#warnedLate = true;
+      this.#logger.warn(
+        { waitedMs: Math.round(waitedMs), flushTimeMs: this.#opts.flushTimeMs },
+        'records waited longer than flush_time; counted as late_batches from now on',
+      );
+    }
+  }
+
+  async #commit(slices: Slice[]): Promise<void> {
+    const records = slices.flatMap((s) => s.writer.records.slice(s.start, s.end));
+    const started = performance.now();
+    let outcomes: WriteOutcome[];
+    try {
+      outcomes = await this.#writeWithRetry(records);
+      if (outcomes.length !== records.length) {
+        throw createError('CCES_ERR_STORAGE_WRITE', 'the storage answered a wrong outcome count', {
+          records: records.length,
+          outcomes: outcomes.length,
+        });
+      }
+    } catch (err) {
+      this.#failed(slices, wrapWriteError(err, records.length));
+      return;
+    }
+
+    this.#count(outcomes);
+    this.#queue.commit(slices, outcomes);
+    const seconds = Math.max((performance.now() - started) / 1000, 1e-6);
+    const rate = records.length / seconds;
+    this.#rate = this.#rate === 0 ? rate : this.#rate * 0.8 + rate * 0.2;
+    this.#gauge();
+    if (this.#failedBatches > 0) {
+      this.#logger.info({ failedBatches: this.#failedBatches }, 'storage writes recovered');
+      this.#failedBatches = 0;
+    }
+  }
+
+  async #writeWithRetry(records: EventRecord[]): Promise<WriteOutcome[]> {
+    // An unreachable storage (a database server away) is waited for, holding the writers
+    // within max_queue; every other failure goes back to the writers at once.
+    for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        return await this.#storage.write(records);
+      } catch (err) {
+        if (!hasCode(err, 'CCES_ERR_STORAGE_UNAVAILABLE') || this.#closing) throw err;
+        if (delay === 100) this.#logger.warn({ err }, 'storage unavailable; holding writes');
+        await sleep(delay);
+      }
+    }
+  }
+
+  #failed(slices: Slice[], err: Error): void {
+    this.#stats.add(SCOPE, 'write_errors');
+    if (this.#failedBatches++ === 0) this.#logger.warn({ err }, 'storage writes failing');
+    this.#queue.fail(slices, err);
+    this.#gauge();
+  }
+
+  #count(outcomes: WriteOutcome[]): void {
+    let stored = 0;
+    let duplicates = 0;
+    let rejected = 0;
+    for (const o of outcomes) {
+      if (o.status === 'stored') stored++;
+      else if (o.status === 'duplicate') duplicates++;
+      else rejected++;
+    }
+    this.#stats.add(SCOPE, 'batches');
+    this.#stats.add(SCOPE, 'stored', stored);
+    this.#stats.add(SCOPE, 'duplicates', duplicates);
+    this.#stats.add(SCOPE, 'rejected', rejected);
+  }
+
+  #gauge(): void {
+    this.#stats.set(SCOPE, 'queue_depth', this.#queue.depth);
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#lane.then(fn);
+    this.#lane = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function wrapWriteError(err: unknown, records: number): Error {
+  if (hasCode(err, 'CCES_ERR_STORAGE_WRITE')) return err as Error;
+  return createError(
+    'CCES_ERR_STORAGE_WRITE',
+    'the storage failed to commit a batch',
+    { records },
+    err,
+  );
+}

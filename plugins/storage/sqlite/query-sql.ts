@@ -1,0 +1,98 @@
+/**
+ * Builds the SQL of an event or log query. Only fixed fragments and `?` placeholders go into
+ * the text; every value the caller gave is a bound parameter.
+ */
+import type { StorageQuery } from '../../../core/contracts/storage.ts';
+import { SELECT_COLUMNS } from './rows.ts';
+
+/** SQL text and its parameters. */
+export interface BuiltQuery {
+  sql: string;
+  params: unknown[];
+}
+
+/** The table of each kind; the only identifiers that ever enter query text. */
+export const TABLES = { event: 'events', log: 'logs' } as const;
+
+// Columns with an index, most selective first. A leading `+` keeps SQLite from using the
+// index of a less selective column when a more selective one is filtered too, so a
+// cluster-and-host query walks the host index even without ANALYZE statistics.
+const INDEXED = ['job_id', 'hostname', 'name', 'cluster'] as const;
+
+/** The SELECT for `q`; it asks for one row more than `limit` to learn whether more follow. */
+export function buildQuery(q: StorageQuery): BuiltQuery {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const indexed: Partial<Record<(typeof INDEXED)[number], unknown[]>> = {
+    job_id: q.jobId === undefined ? undefined : [q.jobId],
+    hostname: q.hostnames,
+    name: q.names,
+    cluster: q.clusters,
+  };
+  let leading: string | undefined;
+  for (const col of INDEXED) {
+    const values = indexed[col];
+    if (!values) continue;
+    addIn(where, params, leading ? `+${col}` : col, values);
+    leading ??= col;
+  }
+
+  addIn(where, params, 'type', q.types);
+  addIn(where, params, 'type_id', q.typeIds);
+  addIn(where, params, 'stype', q.stypes);
+  addIn(where, params, 'stype_id', q.stypeIds);
+  addIn(where, params, 'function', q.functions);
+  addIn(
+    where,
+    params,
+    'loglevel',
+    q.loglevels?.map((l) => l.toLowerCase()),
+  );
+  for (const [key, value] of Object.entries(q.tags ?? {})) {
+    // A JSON-string label is a valid SQLite JSON path for any key, quotes and NULs included.
+    where.push('json_extract(tags, ?) = ?');
+    params.push(`$.${JSON.stringify(key)}`, value);
+  }
+  if (q.text !== undefined && q.text !== '') {
+    where.push(`payload LIKE ? ESCAPE '\\'`);
+    params.push(`%${q.text.replace(/[\\%_]/g, '\\$&')}%`);
+  }
+
+  addRange(where, params, q);
+  const dir = q.order === 'desc' ? 'DESC' : 'ASC';
+  const sql =
+    `SELECT ${SELECT_COLUMNS} FROM ${TABLES[q.kind]}` +
+    (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+    ` ORDER BY time ${dir}, id ${dir} LIMIT ?`;
+  params.push(q.limit + 1);
+  return { sql, params };
+}
+
+function addIn(where: string[], params: unknown[], col: string, values?: readonly unknown[]) {
+  if (!values) return;
+  if (values.length === 0) {
+    where.push('0');
+    return;
+  }
+  where.push(
+    values.length === 1 ? `${col} = ?` : `${col} IN (${values.map(() => '?').join(', ')})`,
+  );
+  params.push(...values);
+}
+
+function addRange(where: string[], params: unknown[], q: StorageQuery): void {
+  if (q.from !== undefined) {
+    where.push('time >= ?');
+    params.push(q.from);
+  }
+  if (q.to !== undefined) {
+    where.push('time < ?');
+    params.push(q.to);
+  }
+  if (q.after) {
+    // The plain bound on time lets the index seek; the OR settles ties on time by id.
+    const cmp = q.order === 'desc' ? '<' : '>';
+    where.push(`time ${cmp}= ? AND (time ${cmp} ? OR id ${cmp} ?)`);
+    params.push(q.after.time, q.after.time, q.after.id);
+  }
+}

@@ -1,0 +1,301 @@
+/**
+ * The SQLite storage: better-sqlite3 in WAL mode. better-sqlite3 is synchronous, so every
+ * method does its work at once inside the returned promise; a write batch is one
+ * transaction.
+ */
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import type {
+  QueryPage,
+  RejectedItem,
+  Storage,
+  StorageQuery,
+  StorageStats,
+  StoredRejectedItem,
+  WriteOutcome,
+} from '../../../core/contracts/storage.ts';
+import { createError } from '../../../core/errors.ts';
+import type { EventRecord, RecordKind } from '../../../core/record.ts';
+import { Checkpointer, SAFETY_NET_PAGES } from './checkpointer.ts';
+import { buildQuery, TABLES } from './query-sql.ts';
+import { insertSql, type RecordRow, recordParams, rowProblem, rowToRecord } from './rows.ts';
+import { migrate } from './schema.ts';
+
+/** Settings of one SQLite database. */
+export interface SqliteOptions {
+  /** Absolute path of the database file. */
+  path: string;
+  busyTimeoutMs: number;
+  /**
+   * `NORMAL`: in WAL mode a commit survives a killed process (kill -9) but not a power
+   * loss; `FULL` syncs the WAL on every commit and survives both; `EXTRA` also syncs on
+   * checkpoints.
+   */
+  synchronous: 'NORMAL' | 'FULL' | 'EXTRA';
+  /** SQLite's `cache_size`: pages when positive, KiB when negative. */
+  cacheSize: number;
+  /** Checkpoint in a worker thread (see checkpointer.ts) instead of inside commits. */
+  backgroundCheckpoint: boolean;
+  logger: Logger;
+}
+
+const STORED: WriteOutcome = Object.freeze({ status: 'stored' });
+const DUPLICATE: WriteOutcome = Object.freeze({ status: 'duplicate' });
+
+// Errors that concern one statement only; anything else (I/O, full disk, lock) aborts
+// the batch.
+const ROW_ERRORS = new Set(['SQLITE_TOOBIG', 'SQLITE_MISMATCH']);
+
+const STATEMENT_CACHE = 200;
+
+/** A SQLite database holding events, logs and rejected input. */
+export class SqliteStorage implements Storage {
+  readonly #opts: SqliteOptions;
+  #db: Database.Database | undefined;
+  #insert = new Map<RecordKind, Database.Statement>();
+  #writeTx: Database.Transaction<(batch: readonly EventRecord[]) => WriteOutcome[]> | undefined;
+  #queries = new Map<string, Database.Statement>();
+  #closing: Promise<void> | undefined;
+  #checkpointer: Checkpointer | undefined;
+
+  constructor(opts: SqliteOptions) {
+    this.#opts = opts;
+  }
+
+  /** The open connection, for tests and tools of this plugin. */
+  get database(): Database.Database {
+    return this.#conn();
+  }
+
+  async open(): Promise<void> {
+    const { path, busyTimeoutMs, synchronous, cacheSize, logger } = this.#opts;
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      const db = new Database(path, { timeout: busyTimeoutMs });
+      this.#db = db;
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${synchronous}`);
+      db.pragma(`cache_size = ${Math.trunc(cacheSize)}`);
+      // Keeps the WAL file from staying large after a burst once it has been checkpointed.
+      db.pragma('journal_size_limit = 67108864');
+      const found = migrate(db);
+      if (this.#opts.backgroundCheckpoint) {
+        db.pragma(`wal_autocheckpoint = ${SAFETY_NET_PAGES}`);
+        this.#checkpointer = new Checkpointer(path, synchronous, logger);
+      }
+      this.#writeTx = db.transaction((batch: readonly EventRecord[]) =>
+        batch.map((r) => this.#insertOne(r)),
+      );
+      for (const kind of ['event', 'log'] as const) {
+        this.#insert.set(kind, db.prepare(insertSql(TABLES[kind])));
+      }
+      logger.info({ path, schemaVersionFound: found, synchronous }, 'sqlite storage open');
+    } catch (err) {
+      await this.#checkpointer?.close();
+      this.#db?.close();
+      this.#db = undefined;
+      if ((err as { code?: string }).code === 'CCES_ERR_STORAGE_OPEN') throw err;
+      throw createError(
+        'CCES_ERR_STORAGE_OPEN',
+        `cannot open the SQLite database ${path}`,
+        { path },
+        err,
+      );
+    }
+  }
+
+  async write(batch: readonly EventRecord[]): Promise<WriteOutcome[]> {
+    try {
+      this.#conn();
+      return this.#writeTx!.immediate(batch);
+    } catch (err) {
+      throw createError(
+        'CCES_ERR_STORAGE_WRITE',
+        `the SQLite database refused a batch of ${batch.length} records`,
+        { records: batch.length, sqliteCode: (err as { code?: string }).code },
+        err,
+      );
+    }
+  }
+
+  async query(q: StorageQuery): Promise<QueryPage> {
+    if (q.limit <= 0) return { records: [] };
+    const { sql, params } = buildQuery(q);
+    let rows: RecordRow[];
+    try {
+      rows = this.#prepared(sql).all(...params) as RecordRow[];
+    } catch (err) {
+      throw createError('CCES_ERR_STORAGE_QUERY', 'the SQLite query failed', { kind: q.kind }, err);
+    }
+    const more = rows.length > q.limit;
+    if (more) rows.pop();
+    const records = rows.map((row) => rowToRecord(q.kind, row));
+    const last = records[records.length - 1];
+    return more && last ? { records, next: { time: last.time, id: last.id } } : { records };
+  }
+
+  async deleteBefore(kind: RecordKind, before: bigint, limit: number): Promise<number> {
+    const table = TABLES[kind];
+    const sql = `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE time < ? LIMIT ?)`;
+    return this.#change(sql, [before, limit]);
+  }
+
+  async writeRejected(items: readonly RejectedItem[]): Promise<void> {
+    try {
+      const db = this.#conn();
+      const insert = this.#prepared(
+        'INSERT INTO rejected (raw, reason, source, line, "column", received_at)' +
+          ' VALUES (?, ?, ?, ?, ?, ?)',
+      );
+      db.transaction(() => {
+        for (const it of items) {
+          insert.run(
+            it.raw,
+            it.reason,
+            it.source,
+            it.line ?? null,
+            it.column ?? null,
+            it.receivedAt,
+          );
+        }
+      }).immediate();
+    } catch (err) {
+      throw createError(
+        'CCES_ERR_STORAGE_WRITE',
+        'the SQLite database refused rejected input',
+        {},
+        err,
+      );
+    }
+  }
+
+  async listRejected(limit: number, beforeId?: bigint): Promise<StoredRejectedItem[]> {
+    const sql =
+      'SELECT id, raw, reason, source, line, "column", received_at FROM rejected' +
+      ' WHERE id < ? ORDER BY id DESC LIMIT ?';
+    const rows = this.#prepared(sql).all(beforeId ?? 2n ** 63n - 1n, limit) as Array<{
+      id: bigint;
+      raw: string;
+      reason: string;
+      source: string;
+      line: bigint | null;
+      column: bigint | null;
+      received_at: bigint;
+    }>;
+    return rows.map((r) => {
+      const item: StoredRejectedItem = {
+        id: r.id,
+        raw: r.raw,
+        reason: r.reason,
+        source: r.source,
+        receivedAt: r.received_at,
+      };
+      if (r.line !== null) item.line = Number(r.line);
+      if (r.column !== null) item.column = Number(r.column);
+      return item;
+    });
+  }
+
+  async pruneRejected(keep: number, before: bigint): Promise<number> {
+    const sql =
+      'DELETE FROM rejected WHERE received_at < ?' +
+      ' OR id <= (SELECT id FROM rejected ORDER BY id DESC LIMIT 1 OFFSET ?)';
+    return this.#change(sql, [before, keep]);
+  }
+
+  async stats(): Promise<StorageStats> {
+    const count = (table: string) =>
+      Number(this.#prepared(`SELECT count(*) AS n FROM ${table}`).pluck().get());
+    let bytes = 0;
+    for (const suffix of ['', '-wal']) {
+      try {
+        bytes += statSync(this.#opts.path + suffix).size;
+      } catch {
+        // The WAL file exists only while the database is open and has been written.
+      }
+    }
+    return { events: count('events'), logs: count('logs'), rejected: count('rejected'), bytes };
+  }
+
+  async ready(): Promise<boolean> {
+    const db = this.#db;
+    if (!db?.open) return false;
+    // Takes and drops the write lock without waiting, so a probe never blocks the loop.
+    db.pragma('busy_timeout = 0');
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      db.exec('ROLLBACK');
+      return true;
+    } catch (err) {
+      this.#opts.logger.debug({ err }, 'sqlite not writable');
+      return false;
+    } finally {
+      db.pragma(`busy_timeout = ${this.#opts.busyTimeoutMs}`);
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    // The worker goes first: the last connection to close checkpoints and removes the WAL.
+    await this.#checkpointer?.close();
+    const db = this.#db;
+    if (!db?.open) return;
+    try {
+      // Refreshes planner statistics where they are stale; bounded by analysis_limit.
+      db.pragma('analysis_limit = 400');
+      db.pragma('optimize');
+    } catch (err) {
+      this.#opts.logger.warn({ err }, 'sqlite optimize before close failed');
+    }
+    db.close();
+    this.#opts.logger.info({ path: this.#opts.path }, 'sqlite storage closed');
+  }
+
+  #insertOne(r: EventRecord): WriteOutcome {
+    const problem = rowProblem(r);
+    if (problem) return { status: 'rejected', reason: problem };
+    try {
+      return this.#insert.get(r.kind)!.run(...recordParams(r)).changes === 1 ? STORED : DUPLICATE;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === undefined || !ROW_ERRORS.has(code)) throw err;
+      return { status: 'rejected', reason: code.toLowerCase() };
+    }
+  }
+
+  #change(sql: string, params: unknown[]): number {
+    try {
+      return this.#prepared(sql).run(...params).changes;
+    } catch (err) {
+      throw createError('CCES_ERR_STORAGE_WRITE', 'a SQLite delete failed', {}, err);
+    }
+  }
+
+  #prepared(sql: string): Database.Statement {
+    let stmt = this.#queries.get(sql);
+    if (!stmt) {
+      if (this.#queries.size >= STATEMENT_CACHE) {
+        this.#queries.delete(this.#queries.keys().next().value!);
+      }
+      stmt = this.#conn().prepare(sql);
+      if (stmt.reader) stmt.safeIntegers(true);
+      this.#queries.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  #conn(): Database.Database {
+    if (!this.#db?.open) {
+      throw createError('CCES_ERR_STORAGE_UNAVAILABLE', 'the SQLite database is not open', {
+        path: this.#opts.path,
+      });
+    }
+    return this.#db;
+  }
+}
