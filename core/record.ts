@@ -60,8 +60,8 @@ export function buildRecord(
   defaultCluster?: string,
 ): BuildResult {
   const payload = msg.fields[kind] as string;
-  const json = payloadObject(payload);
   let cluster: string | undefined = msg.tags.cluster;
+  const json = needsJson(payload, cluster === undefined) ? payloadObject(payload) : undefined;
   if (cluster === undefined && json && typeof json.cluster === 'string' && json.cluster !== '') {
     cluster = json.cluster;
   }
@@ -69,40 +69,48 @@ export function buildRecord(
   if (cluster === undefined || cluster === '') {
     return { ok: false, reason: 'no_cluster', detail: 'no cluster tag, JSON cluster or default' };
   }
-  const resolved: string = cluster;
 
-  const tags: Record<string, string> = Object.create(null);
+  const tags = nullObject<string>();
   for (const k in msg.tags) if (k !== 'cluster') tags[k] = msg.tags[k]!;
   let extra: Record<string, FieldValue> | undefined;
   for (const k in msg.fields) {
     if (k === kind) continue;
-    extra ??= Object.create(null) as Record<string, FieldValue>;
+    extra ??= nullObject<FieldValue>();
     extra[k] = msg.fields[k]!;
   }
-  const jobId = json && json.jobId !== undefined && json.jobId !== null ? String(json.jobId) : undefined;
-  const record: EventRecord = {
+  const jobId =
+    json && json.jobId !== undefined && json.jobId !== null ? String(json.jobId) : undefined;
+  const record = new RecordObject(
     kind,
-    cluster: resolved,
-    name: msg.name,
-    time: msg.time,
+    cluster,
+    msg.name,
+    msg.time,
     receivedAt,
     tags,
     payload,
     extra,
     jobId,
-    key: 0n,
-  };
+  );
   record.key = recordKey(record);
   return { ok: true, record };
 }
 
 /** The de-duplication key of a record (see {@link EventRecord.key}). */
 export function recordKey(r: Omit<EventRecord, 'key'>): bigint {
-  let text = `${r.kind}\u0000${r.cluster}\u0000${r.name}\u0000${r.time}\u0000`;
-  for (const k of Object.keys(r.tags).sort()) text += `${k}\u0001${r.tags[k]}\u0000`;
-  text += `\u0002${r.payload}`;
-  if (r.extra) text += `\u0002${extraToJson(r.extra)}`;
+  const tags = r.tags;
+  const keys = sortedKeys(tags);
+  let text = r.kind + '\u0000' + r.cluster + '\u0000' + r.name + '\u0000' + r.time + '\u0000';
+  for (let i = 0; i < keys.length; i++) text += keys[i] + '\u0001' + tags[keys[i]!] + '\u0000';
+  text += '\u0002' + r.payload;
+  if (r.extra) text += '\u0002' + extraToJson(r.extra);
   return BigInt.asIntN(64, h64(text));
+}
+
+/** The keys of `obj` sorted; producers mostly send tags sorted already, so check first. */
+function sortedKeys(obj: object): string[] {
+  const keys = Object.keys(obj);
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return keys.sort();
+  return keys;
 }
 
 /**
@@ -121,6 +129,61 @@ export function extraToJson(extra: Record<string, FieldValue>): string {
   }
   return `{${parts.join(',')}}`;
 }
+
+/**
+ * Whether the payload must be parsed: for its cluster when the message has no cluster tag,
+ * else only when it may hold a `jobId` key. JSON may spell a key with backslash-u escapes,
+ * which a plain text search would miss, so payloads with any such escape are parsed too.
+ */
+function needsJson(payload: string, forCluster: boolean): boolean {
+  if (payload.charCodeAt(0) !== 123 /* { */) return false;
+  return forCluster || payload.includes('"jobId"') || payload.includes('\\u');
+}
+
+/** A null-prototype object in V8's fast mode (Object.create(null) gives a slow dictionary). */
+function nullObject<T>(): Record<string, T> {
+  return Object.setPrototypeOf({}, null) as Record<string, T>;
+}
+
+/**
+ * Records are made by a constructor rather than a literal: V8 tracks literals by allocation
+ * site and, once many records stay alive in a queue, allocates all later ones straight in
+ * the old generation (see core/lineproto/objects.ts).
+ */
+const RecordObject = function (
+  this: EventRecord,
+  kind: RecordKind,
+  cluster: string,
+  name: string,
+  time: bigint,
+  receivedAt: bigint,
+  tags: Record<string, string>,
+  payload: string,
+  extra: Record<string, FieldValue> | undefined,
+  jobId: string | undefined,
+) {
+  this.kind = kind;
+  this.cluster = cluster;
+  this.name = name;
+  this.time = time;
+  this.receivedAt = receivedAt;
+  this.tags = tags;
+  this.payload = payload;
+  this.extra = extra;
+  this.jobId = jobId;
+  this.key = 0n;
+} as unknown as new (
+  kind: RecordKind,
+  cluster: string,
+  name: string,
+  time: bigint,
+  receivedAt: bigint,
+  tags: Record<string, string>,
+  payload: string,
+  extra: Record<string, FieldValue> | undefined,
+  jobId: string | undefined,
+) => EventRecord;
+RecordObject.prototype = Object.prototype;
 
 /** Parses a payload that looks like a JSON object; undefined for anything else. */
 function payloadObject(payload: string): Record<string, unknown> | undefined {
