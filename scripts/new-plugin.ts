@@ -1,0 +1,67 @@
+/**
+ * `npm run new-plugin -- <storage|receiver|sink> <name> [--dir <folder>]`: writes a new
+ * plugin folder (default `plugins/<name>/`) with its module, a conformance config, a test
+ * that runs the conformance kit, and a README.
+ */
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createError } from '../core/errors.ts';
+import { pluginFiles, SCAFFOLD_KINDS, type ScaffoldKind } from './new-plugin/templates.ts';
+
+const repoRoot = fileURLToPath(new URL('../', import.meta.url));
+
+/** Writes the plugin and returns its folder and file names. */
+export function scaffoldPlugin(
+  kind: string,
+  name: string,
+  opts: { dir?: string; cwd?: string } = {},
+): { dir: string; files: string[] } {
+  if (!SCAFFOLD_KINDS.includes(kind as ScaffoldKind)) {
+    throw invalid(`unknown kind "${kind}": expected one of ${SCAFFOLD_KINDS.join(', ')}`);
+  }
+  if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(name)) {
+    throw invalid(`bad name "${name}": expected kebab-case such as "site-syslog"`);
+  }
+  const dir = resolve(opts.cwd ?? process.cwd(), opts.dir ?? join('plugins', name));
+  if (existsSync(dir) && readdirSync(dir).length > 0) {
+    throw invalid(`folder ${dir} is not empty: expected a new or empty folder`);
+  }
+
+  const files = pluginFiles(kind as ScaffoldKind, name, importsFor(dir));
+  mkdirSync(dir, { recursive: true });
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
+  return { dir, files: Object.keys(files) };
+}
+
+/** Inside this repository the SDK is imported by relative path, elsewhere by package name. */
+function importsFor(dir: string): { sdk: string; kit: string } {
+  const fromRoot = relative(repoRoot, dir);
+  if (fromRoot.startsWith('..') || isAbsolute(fromRoot)) {
+    return { sdk: 'cc-event-store', kit: 'cc-event-store/conformance' };
+  }
+  const up = relative(dir, repoRoot).split(sep).join('/');
+  return { sdk: `${up}/core/index.ts`, kit: `${up}/test/conformance/kit.ts` };
+}
+
+function invalid(message: string) {
+  return createError('CCES_ERR_SCAFFOLD_INVALID', `new-plugin: ${message}`, {});
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { dir: { type: 'string' } },
+  });
+  try {
+    const [kind = '', name = ''] = positionals;
+    const { dir, files } = scaffoldPlugin(kind, name, { dir: values.dir });
+    process.stdout.write(`created ${dir}: ${files.join(', ')}\n`);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    const usage = 'usage: npm run new-plugin -- <storage|receiver|sink> <name> [--dir <folder>]';
+    process.stderr.write(`${usage}\n`);
+    process.exit(2);
+  }
+}
