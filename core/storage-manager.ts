@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import type { CommitNotice } from './commit-feed.ts';
 import type { RejectedItem, Storage, WriteOutcome } from './contracts/storage.ts';
 import type { Sink } from './contracts/sink.ts';
 import { createError, hasCode } from './errors.ts';
@@ -34,6 +35,7 @@ export class StorageManager implements Sink {
   readonly #stats: Stats;
   readonly #queue = new WriteQueue();
   readonly #retention: Retention;
+  readonly #onCommit: ((notice: CommitNotice) => void) | undefined;
   #lane: Promise<unknown> = Promise.resolve();
   #draining: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -47,9 +49,10 @@ export class StorageManager implements Sink {
   constructor(
     storage: Storage,
     opts: StorageManagerOptions,
-    deps: { logger: Logger; stats: Stats },
+    deps: { logger: Logger; stats: Stats; onCommit?: (notice: CommitNotice) => void },
   ) {
     this.#storage = storage;
+    this.#onCommit = deps.onCommit;
     this.#opts = opts;
     this.#logger = deps.logger;
     this.#stats = deps.stats;
@@ -206,8 +209,10 @@ export class StorageManager implements Sink {
     }
 
     this.#count(outcomes);
-    this.#queue.commit(slices, outcomes);
     const seconds = Math.max((performance.now() - started) / 1000, 1e-6);
+    // Before the writers are answered, so a live tail never trails the acknowledgement.
+    this.#onCommit?.({ records, outcomes, seconds });
+    this.#queue.commit(slices, outcomes);
     const rate = records.length / seconds;
     this.#rate = this.#rate === 0 ? rate : this.#rate * 0.8 + rate * 0.2;
     this.#gauge();

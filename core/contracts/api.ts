@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { CommitFeed } from '../commit-feed.ts';
 import type { ReceiverContext } from './receiver.ts';
 import type { Storage } from './storage.ts';
 
@@ -24,6 +25,11 @@ export interface ApiContext {
   logger: Logger;
   /** Site extensions named in the API config, loaded by the host, to register after the core routes. */
   extensions: ApiExtension[];
+  /**
+   * Batches as they commit, for metrics and live tails. Optional: a host without it gives
+   * an API without commit histograms and without live streams.
+   */
+  commits?: CommitFeed;
 }
 
 /** What a site extension gets when registered. */
