@@ -29,6 +29,12 @@ export interface StorageQuery {
   text?: string;
   /** `jobId` of a JSON payload, compared as text. */
   jobId?: string;
+  /**
+   * Values inside a JSON payload, all of which must match (see {@link JsonFilter}). Optional
+   * to support: backends that do not know it reject a query using it with
+   * `CCES_ERR_STORAGE_UNSUPPORTED`.
+   */
+  json?: JsonFilter[];
   /** Inclusive lower bound, ns. */
   from?: bigint;
   /** Exclusive upper bound, ns. */
@@ -113,4 +119,122 @@ export interface Storage {
 
   /** Releases everything. Safe to call twice; the second call returns the first's promise. */
   close(): Promise<void>;
+
+  /**
+   * Counts records per time bucket and group (see {@link CountsQuery}). Optional; the API
+   * answers 501 `CCES_ERR_STORAGE_UNSUPPORTED` without it. Read-only, safe to call at any
+   * time between `open` and `close`. Rejects with `CCES_ERR_QUERY_INVALID` for a JSON path
+   * outside {@link JSON_PATH_PATTERN}, a bucket outside 1 minute .. 1 day or an answer of more
+   * than {@link MAX_COUNT_ROWS} rows, and with `CCES_ERR_STORAGE_QUERY` when the database
+   * fails.
+   */
+  counts?(q: CountsQuery): Promise<CountRow[]>;
+
+  /**
+   * Runs one read-only SELECT over the store's tables, for `POST /api/v1/sql`. Optional
+   * (DuckDB only). Rejects with `CCES_ERR_SQL_REFUSED` for anything but one SELECT or for a
+   * query that reaches files, `CCES_ERR_SQL_TIMEOUT` when interrupted after
+   * `limits.timeoutMs`, `CCES_ERR_STORAGE_QUERY` for other failures.
+   */
+  sql?(text: string, limits: SqlLimits): Promise<SqlResult>;
+
+  /**
+   * Writes the records of a time range to a temp file the storage creates itself (never a
+   * caller-given path). Optional (DuckDB). The caller reads the file, then calls `remove`.
+   * Rejects with `CCES_ERR_STORAGE_QUERY` when the database fails.
+   */
+  exportRange?(req: ExportRequest): Promise<ExportFile>;
+}
+
+/** What to export: one kind, a time range (ns, `to` exclusive) and a file format. */
+export interface ExportRequest {
+  kind: RecordKind;
+  from?: bigint;
+  to?: bigint;
+  format: 'parquet' | 'csv';
+}
+
+/** An exported temp file. */
+export interface ExportFile {
+  path: string;
+  /** Deletes the file; safe to call twice. */
+  remove(): Promise<void>;
+}
+
+/** Limits of an ad-hoc SQL query. */
+export interface SqlLimits {
+  /** Rows kept; more set `truncated`. */
+  maxRows: number;
+  /** The query is interrupted after this long. */
+  timeoutMs: number;
+}
+
+/** The answer of an ad-hoc SQL query; values are JSON (64-bit integers as strings). */
+export interface SqlResult {
+  columns: Array<{ name: string; type: string }>;
+  rows: unknown[][];
+  truncated: boolean;
+}
+
+/**
+ * The JSON paths a query may name: `$` then `.key` or `[index]` steps, such as `$.jobState`
+ * or `$.resources[0].hostname`. Paths are bound as parameters, never put into SQL text.
+ */
+export const JSON_PATH_PATTERN = /^\$(\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])+$/;
+
+/**
+ * A value inside a JSON payload: the scalar at `path` as text equals `value`. Strings
+ * compare unquoted, integers in decimal, booleans as `true`/`false`; a payload that is not
+ * JSON or lacks the path never matches.
+ */
+export interface JsonFilter {
+  path: string;
+  value: string;
+}
+
+/**
+ * What a count groups by: a column, a tag (`{tag: 'partition'}`) or a value inside the JSON
+ * payload (`{json: '$.jobState'}`, text as in {@link JsonFilter}).
+ */
+export type CountsGroupBy =
+  | 'name'
+  | 'cluster'
+  | 'hostname'
+  | 'function'
+  | 'loglevel'
+  | { tag: string }
+  | { json: string };
+
+/** Most rows a counts answer holds; a larger answer is refused (narrow it or use `top`). */
+export const MAX_COUNT_ROWS = 100_000;
+
+/** Shortest and longest time bucket of a counts query, ns. */
+export const BUCKET_RANGE = { min: 60_000_000_000n, max: 86_400_000_000_000n } as const;
+
+/** A counts query: the filters of an event or log query, groups, buckets and top-N. */
+export interface CountsQuery extends Omit<StorageQuery, 'order' | 'limit' | 'after'> {
+  /** Group keys, in the order the rows' `group` lists their values; may be empty. */
+  groupBy: CountsGroupBy[];
+  /**
+   * Bucket width in ns (1 minute .. 1 day). Buckets are aligned to the epoch: a record of
+   * time t falls in the bucket starting at floor(t / bucket) * bucket. Absent: one bucket.
+   */
+  bucket?: bigint;
+  /**
+   * Keeps only the `top` groups with the largest counts over the whole range; ties go to
+   * the group whose values sort first (bytewise, missing values last).
+   */
+  top?: number;
+}
+
+/**
+ * One bucket of one group. Rows come ordered by `start`, then largest `count` first, then by
+ * group values (bytewise, missing values last).
+ */
+export interface CountRow {
+  /** Bucket start, ns; absent without `bucket`. */
+  start?: bigint;
+  /** One value per `groupBy` entry; null where the record lacks it. */
+  group: Array<string | null>;
+  count: number;
 }

@@ -5,7 +5,8 @@
  * (number or numeric string, default 8098), `jwt_public_key` (standard base64 of a raw
  * Ed25519 key; empty: no auth), `enable_swagger_ui`, `max_body_size` (bytes or "64MiB",
  * default 64 MiB, also after decompression), `idle_timeout` (keep-alive idle time, default
- * "120s"), `keep_alives_enabled` (default true). The host reads `extensions` (site plugins)
+ * "120s"), `request_timeout` (time to receive a whole request, default "120s"),
+ * `keep_alives_enabled` (default true). The host reads `extensions` (site plugins)
  * and removes it before this schema applies.
  */
 import { Type } from 'typebox';
@@ -31,7 +32,9 @@ export const RestApiConfigSchema = Type.Object(
     enable_swagger_ui: Type.Optional(Type.Boolean()),
     max_body_size: Type.Optional(ByteSizeSchema),
     idle_timeout: Type.Optional(Type.String()),
+    request_timeout: Type.Optional(Type.String()),
     keep_alives_enabled: Type.Optional(Type.Boolean()),
+    enable_sql: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -66,12 +69,12 @@ export default definePlugin({
           ? DEFAULT_MAX_BODY
           : parseByteSize(config.max_body_size, 'max_body_size'),
       idleTimeoutMs: parseDurationMs(config.idle_timeout ?? '120s'),
+      requestTimeoutMs: parseDurationMs(config.request_timeout ?? '120s'),
       keepAlives: config.keep_alives_enabled ?? true,
+      enableSwaggerUi: config.enable_swagger_ui ?? false,
+      enableSql: config.enable_sql ?? false,
     };
     const auth = await createAuthenticator(opts.jwtPublicKey, 'jwt_public_key');
-    if (config.enable_swagger_ui) {
-      ctx.logger.warn('enable_swagger_ui is accepted; the UI is not served by this version');
-    }
     return new RestApiServer(opts, auth, ctx.logger);
   },
 });

@@ -7,13 +7,19 @@ import type { Logger } from 'pino';
 import type { ApiContext, ApiServer } from '../../../core/contracts/api.ts';
 import { createHttpApp, listen, type HttpApp } from '../../shared/http/app.ts';
 import { registerWriteRoutes } from '../../shared/http/write-route.ts';
+import { registerAnalyticsRoutes } from './analytics-routes.ts';
 import { createAuthenticator, type Authenticator } from './auth.ts';
 import { registerCompatQuery } from './compat-query.ts';
 import { registerHealthRoutes } from './health.ts';
+import type { TailLimits } from './live-tail.ts';
+import { registerMetrics } from './metrics.ts';
+import { registerOpenApi } from './openapi.ts';
 import { registerRecordRoutes } from './records.ts';
 import { registerRejectedRoute } from './rejected.ts';
 import type { RouteDeps } from './route-deps.ts';
 import { registerStatsRoute } from './stats.ts';
+import { registerStreamRoutes } from './stream.ts';
+import { registerUi } from './ui.ts';
 
 /** Settings of the REST API, with defaults applied. */
 export interface RestApiOptions {
@@ -23,7 +29,15 @@ export interface RestApiOptions {
   jwtPublicKey: string;
   maxBodySize: number;
   idleTimeoutMs: number;
+  /** Time to receive one whole request, ms (default 120 s). */
+  requestTimeoutMs?: number;
   keepAlives: boolean;
+  /** Serves Swagger UI at `/swagger/`; the OpenAPI document is served either way. */
+  enableSwaggerUi?: boolean;
+  /** Limits of live tails; defaults in stream.ts. */
+  tailLimits?: TailLimits;
+  /** Serves `POST /api/v1/sql` (DuckDB storage, admin role); off by default. */
+  enableSql?: boolean;
 }
 
 /**
@@ -39,12 +53,19 @@ async function buildWithAuth(opts: RestApiOptions, ctx: ApiContext, auth: Authen
   const app = createHttpApp({
     logger: ctx.logger,
     idleTimeoutMs: opts.idleTimeoutMs,
+    requestTimeoutMs: opts.requestTimeoutMs,
     keepAlives: opts.keepAlives,
   });
   // The original's query route is a GET with a JSON body.
   app.addHttpMethod('GET', { hasBody: true, overrideExisting: true });
   const authenticate = async (request: FastifyRequest) => auth.authenticate(request);
   const deps: RouteDeps = { app, ctx, authenticate };
+  // Both collect routes as they are declared, so they go first.
+  await registerOpenApi(app, {
+    enableSwaggerUi: opts.enableSwaggerUi ?? false,
+    authEnabled: auth.enabled,
+  });
+  registerMetrics(deps);
 
   const write = { ingest: ctx.ingest, maxBodySize: opts.maxBodySize, onRequest: authenticate };
   registerWriteRoutes(app, { ...write, urls: ['/api/write'], dialect: 'cces', precision: 'auto' });
@@ -54,6 +75,9 @@ async function buildWithAuth(opts: RestApiOptions, ctx: ApiContext, auth: Authen
   registerCompatQuery(deps);
   registerStatsRoute(deps);
   registerHealthRoutes(deps);
+  registerAnalyticsRoutes(deps, { enableSql: opts.enableSql ?? false });
+  registerStreamRoutes(deps, opts.tailLimits);
+  registerUi(deps);
 
   for (const ext of ctx.extensions) {
     const logger = ctx.logger.child({ extension: ext.name });

@@ -4,7 +4,13 @@
 import { statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type {
+  CountRow,
+  CountsQuery,
+  ExportFile,
+  ExportRequest,
   QueryPage,
+  SqlLimits,
+  SqlResult,
   RejectedItem,
   Storage,
   StorageQuery,
@@ -12,15 +18,18 @@ import type {
   StoredRejectedItem,
   WriteOutcome,
 } from '../../../core/contracts/storage.ts';
-import { createError, type ErrorCode } from '../../../core/errors.ts';
+import { createError, hasCode, type ErrorCode } from '../../../core/errors.ts';
 import type { EventRecord, RecordKind } from '../../../core/record.ts';
+import { countDuckDb } from './analytics.ts';
 import { closeDatabase, openDatabase, type Database, type DatabaseSettings } from './database.ts';
 import { Params } from './params.ts';
 import { buildQuery, TABLES } from './query-sql.ts';
 import { deleteRejected, insertRejected, selectRejected } from './rejected.ts';
 import { rowToRecord } from './rows.ts';
 import { SCHEMA_VERSION } from './schema.ts';
+import { exportRange } from './export-file.ts';
 import { Serial } from './serial.ts';
+import { runSandboxedSql } from './sql-sandbox.ts';
 import { writeBatch } from './write-batch.ts';
 
 /** Options of {@link DuckDbStorage}. */
@@ -69,6 +78,30 @@ export class DuckDbStorage implements Storage {
       const last = records[records.length - 1]!;
       return { records, next: { time: last.time, id: last.id } };
     });
+  }
+
+  /** Counts per bucket and group (see analytics.ts). */
+  counts(q: CountsQuery): Promise<CountRow[]> {
+    return this.#read((db) => countDuckDb(db.reader, q));
+  }
+
+  /** Ad-hoc read-only SQL on a connection of its own (see sql-sandbox.ts). */
+  async sql(text: string, limits: SqlLimits): Promise<SqlResult> {
+    return runSandboxedSql(this.#usable().instance, text, limits);
+  }
+
+  /** A time range as a Parquet or CSV temp file (see export-file.ts). */
+  async exportRange(req: ExportRequest): Promise<ExportFile> {
+    try {
+      return await exportRange(this.#usable().instance, req);
+    } catch (err) {
+      throw createError(
+        'CCES_ERR_STORAGE_QUERY',
+        `the DuckDB export of ${req.kind}s failed`,
+        {},
+        err,
+      );
+    }
   }
 
   deleteBefore(kind: RecordKind, before: bigint, limit: number): Promise<number> {
@@ -159,6 +192,8 @@ export class DuckDbStorage implements Storage {
       try {
         return await op(db);
       } catch (err) {
+        // A query the caller got wrong is the caller's to fix, not a database failure.
+        if (hasCode(err, 'CCES_ERR_QUERY_INVALID')) throw err;
         throw createError('CCES_ERR_STORAGE_QUERY', 'the DuckDB query failed', {}, err);
       }
     });

@@ -3,6 +3,7 @@
  * the text; every value the caller gave is a bound parameter.
  */
 import type { StorageQuery } from '../../../core/contracts/storage.ts';
+import { checkJsonPath } from '../../../core/analytics.ts';
 import { Params } from './params.ts';
 import { SELECT_COLUMNS } from './rows.ts';
 
@@ -18,10 +19,32 @@ export const TABLES = { event: 'events', log: 'logs' } as const;
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const LOWER = 'abcdefghijklmnopqrstuvwxyz';
 
+/** The filters of a query, without its order and page size (analytics use them too). */
+export type FilterQuery = Omit<StorageQuery, 'order' | 'limit'> & Partial<StorageQuery>;
+
 /** The SELECT for `q`; it asks for one row more than `limit` to learn whether more follow. */
 export function buildQuery(q: StorageQuery): BuiltQuery {
-  const where: string[] = [];
   const p = new Params();
+  const where = buildFilters(q, p);
+  const dir = q.order === 'desc' ? 'DESC' : 'ASC';
+  const sql =
+    `SELECT ${SELECT_COLUMNS} FROM ${TABLES[q.kind]}` +
+    (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+    ` ORDER BY time ${dir}, id ${dir} LIMIT ${p.int(q.limit + 1)}`;
+  return { sql, params: p };
+}
+
+/**
+ * The text of the scalar at a JSON path of the payload, or NULL for JSON null, a missing
+ * path or a payload that is not JSON (json_extract_string would throw on it).
+ */
+export function jsonValueSql(path: string, p: Params): string {
+  return `CASE WHEN json_valid(payload) THEN json_extract_string(payload, ${p.text(checkJsonPath(path))}) END`;
+}
+
+/** The WHERE conditions of `q` (to be joined with AND); parameters go to `p` in order. */
+export function buildFilters(q: FilterQuery, p: Params): string[] {
+  const where: string[] = [];
   addIn(where, p, 'cluster', q.clusters);
   addIn(where, p, 'hostname', q.hostnames);
   addIn(where, p, 'name', q.names);
@@ -41,14 +64,9 @@ export function buildQuery(q: StorageQuery): BuiltQuery {
     where.push(`json_extract_string(tags, ${p.text(pointer)}) = ${p.text(value)}`);
   }
   if (q.text !== undefined && q.text !== '') addText(where, p, q.text);
-
+  for (const f of q.json ?? []) where.push(`${jsonValueSql(f.path, p)} = ${p.text(f.value)}`);
   addRange(where, p, q);
-  const dir = q.order === 'desc' ? 'DESC' : 'ASC';
-  const sql =
-    `SELECT ${SELECT_COLUMNS} FROM ${TABLES[q.kind]}` +
-    (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-    ` ORDER BY time ${dir}, id ${dir} LIMIT ${p.int(q.limit + 1)}`;
-  return { sql, params: p };
+  return where;
 }
 
 function addIn(where: string[], p: Params, col: string, values?: readonly string[]): void {
@@ -76,7 +94,7 @@ function addText(where: string[], p: Params, text: string): void {
   }
 }
 
-function addRange(where: string[], p: Params, q: StorageQuery): void {
+function addRange(where: string[], p: Params, q: FilterQuery): void {
   if (q.from !== undefined) where.push(`time >= ${p.int(q.from)}`);
   if (q.to !== undefined) where.push(`time < ${p.int(q.to)}`);
   if (q.after) {

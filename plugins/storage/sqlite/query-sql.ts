@@ -3,6 +3,7 @@
  * the text; every value the caller gave is a bound parameter.
  */
 import type { StorageQuery } from '../../../core/contracts/storage.ts';
+import { addJsonFilters } from './json-sql.ts';
 import { SELECT_COLUMNS } from './rows.ts';
 
 /** SQL text and its parameters. */
@@ -19,8 +20,23 @@ export const TABLES = { event: 'events', log: 'logs' } as const;
 // cluster-and-host query walks the host index even without ANALYZE statistics.
 const INDEXED = ['job_id', 'hostname', 'name', 'cluster'] as const;
 
+/** The filters of a query, without its order and page size (analytics use them too). */
+export type FilterQuery = Omit<StorageQuery, 'order' | 'limit'> & Partial<StorageQuery>;
+
 /** The SELECT for `q`; it asks for one row more than `limit` to learn whether more follow. */
 export function buildQuery(q: StorageQuery): BuiltQuery {
+  const { where, params } = buildFilters(q);
+  const dir = q.order === 'desc' ? 'DESC' : 'ASC';
+  const sql =
+    `SELECT ${SELECT_COLUMNS} FROM ${TABLES[q.kind]}` +
+    (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+    ` ORDER BY time ${dir}, id ${dir} LIMIT ?`;
+  params.push(q.limit + 1);
+  return { sql, params };
+}
+
+/** The WHERE conditions of `q` (to be joined with AND) and their parameters. */
+export function buildFilters(q: FilterQuery): { where: string[]; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [];
   const indexed: Partial<Record<(typeof INDEXED)[number], unknown[]>> = {
@@ -57,15 +73,9 @@ export function buildQuery(q: StorageQuery): BuiltQuery {
     where.push(`payload LIKE ? ESCAPE '\\'`);
     params.push(`%${q.text.replace(/[\\%_]/g, '\\$&')}%`);
   }
-
+  addJsonFilters(where, params, q.json);
   addRange(where, params, q);
-  const dir = q.order === 'desc' ? 'DESC' : 'ASC';
-  const sql =
-    `SELECT ${SELECT_COLUMNS} FROM ${TABLES[q.kind]}` +
-    (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-    ` ORDER BY time ${dir}, id ${dir} LIMIT ?`;
-  params.push(q.limit + 1);
-  return { sql, params };
+  return { where, params };
 }
 
 function addIn(where: string[], params: unknown[], col: string, values?: readonly unknown[]) {
@@ -80,7 +90,7 @@ function addIn(where: string[], params: unknown[], col: string, values?: readonl
   params.push(...values);
 }
 
-function addRange(where: string[], params: unknown[], q: StorageQuery): void {
+function addRange(where: string[], params: unknown[], q: FilterQuery): void {
   if (q.from !== undefined) {
     where.push('time >= ?');
     params.push(q.from);

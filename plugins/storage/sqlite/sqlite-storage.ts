@@ -8,6 +8,8 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type {
+  CountRow,
+  CountsQuery,
   QueryPage,
   RejectedItem,
   Storage,
@@ -18,6 +20,7 @@ import type {
 } from '../../../core/contracts/storage.ts';
 import { createError } from '../../../core/errors.ts';
 import type { EventRecord, RecordKind } from '../../../core/record.ts';
+import { countSqlite } from './analytics.ts';
 import { Checkpointer, SAFETY_NET_PAGES } from './checkpointer.ts';
 import { buildQuery, TABLES } from './query-sql.ts';
 import { insertSql, type RecordRow, recordParams, rowProblem, rowToRecord } from './rows.ts';
@@ -134,6 +137,11 @@ export class SqliteStorage implements Storage {
     const records = rows.map((row) => rowToRecord(q.kind, row));
     const last = records[records.length - 1];
     return more && last ? { records, next: { time: last.time, id: last.id } } : { records };
+  }
+
+  /** Counts per bucket and group (see analytics.ts). */
+  async counts(q: CountsQuery): Promise<CountRow[]> {
+    return countSqlite(this.#conn(), q);
   }
 
   async deleteBefore(kind: RecordKind, before: bigint, limit: number): Promise<number> {

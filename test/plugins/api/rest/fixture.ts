@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { ApiContext, ApiExtension } from '../../../../core/contracts/api.ts';
+import { CommitFeed } from '../../../../core/commit-feed.ts';
 import type { Storage } from '../../../../core/contracts/storage.ts';
 import { createIngest } from '../../../../core/ingest.ts';
 import { Router } from '../../../../core/router.ts';
@@ -33,6 +34,8 @@ export interface FixtureOptions extends Partial<RestApiOptions> {
   maxQueue?: number;
   batchSize?: number;
   flushTime?: string;
+  /** Storage retention_time; default "0" (keep everything). */
+  retentionTime?: string;
   extensions?: ApiExtension[];
   logger?: Logger;
   /** Awaited before each storage write: holds commits (the database itself stays real). */
@@ -58,16 +61,17 @@ export async function makeApi(opts: FixtureOptions = {}): Promise<ApiFixture> {
   }
 
   const stats = new Stats();
+  const commits = new CommitFeed();
   const manager = new StorageManager(
     storage,
     storageManagerOptions({
       backend: { type: 'sqlite' },
-      retention_time: '0',
+      retention_time: opts.retentionTime ?? '0',
       flush_time: opts.flushTime ?? '10ms',
       batch_size: opts.batchSize ?? 1000,
       max_queue: opts.maxQueue ?? 100_000,
     }),
-    { logger, stats },
+    { logger, stats, onCommit: (n) => commits.publish(n) },
   );
   await manager.start();
   const router = new Router(manager, [], stats, logger);
@@ -78,6 +82,7 @@ export async function makeApi(opts: FixtureOptions = {}): Promise<ApiFixture> {
     ready: () => manager.ready(),
     logger,
     extensions: opts.extensions ?? [],
+    commits,
   };
   const app = await buildRestApp(
     {
@@ -87,6 +92,8 @@ export async function makeApi(opts: FixtureOptions = {}): Promise<ApiFixture> {
       maxBodySize: opts.maxBodySize ?? 64 * 1024 * 1024,
       idleTimeoutMs: opts.idleTimeoutMs ?? 5000,
       keepAlives: opts.keepAlives ?? true,
+      enableSwaggerUi: opts.enableSwaggerUi,
+      tailLimits: opts.tailLimits,
     },
     ctx,
   );
