@@ -47,6 +47,15 @@ export const ErrorCodes = {
   CCES_ERR_HTTP_INTERNAL: 'a request failed for an unexpected reason',
   CCES_ERR_LP_PRECISION: 'a timestamp precision is not one of s, ms, us, ns or auto',
   CCES_ERR_LP_ENCODE: 'a message cannot be written as line protocol (such as an empty tag value)',
+  CCES_ERR_SCAFFOLD_INVALID: 'new-plugin got an unknown kind, a bad name or a folder in use',
+  CCES_ERR_SINK_DELIVERY: 'a sink gave up delivering a batch after its retries',
+  CCES_ERR_STREAM_SLOW_CLIENT: 'a live-tail client read too slowly and was cut off',
+  CCES_ERR_STREAM_CLOSED: 'the server ended a live tail because it is shutting down',
+  CCES_ERR_JOB_NOT_FOUND: 'no start or stop event of this job (and start time) is stored',
+  CCES_ERR_SQL_DISABLED: 'the SQL route is off (enable_sql) or the storage is not DuckDB',
+  CCES_ERR_SQL_REFUSED: 'a SQL query is not one read-only SELECT over events and logs',
+  CCES_ERR_SQL_TIMEOUT: 'a SQL query ran longer than its time limit and was interrupted',
+  CCES_ERR_RELOAD_STOPPING: 'a config reload was asked for while the store is stopping',
 } as const;
 
 /** One of the catalogue's codes. */

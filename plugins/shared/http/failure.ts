@@ -27,6 +27,9 @@ const STATUS: Record<string, number> = {
   CCES_ERR_AUTH_EXPIRED: 401,
   CCES_ERR_AUTH_FORBIDDEN: 403,
   CCES_ERR_HTTP_NOT_FOUND: 404,
+  CCES_ERR_JOB_NOT_FOUND: 404,
+  CCES_ERR_SQL_DISABLED: 404,
+  CCES_ERR_SQL_REFUSED: 400,
   CCES_ERR_HTTP_BODY_TOO_LARGE: 413,
   CCES_ERR_HTTP_UNSUPPORTED_ENCODING: 415,
   CCES_ERR_STORAGE_WRITE: 500,
@@ -36,6 +39,8 @@ const STATUS: Record<string, number> = {
   CCES_ERR_INGEST_OVERLOADED: 503,
   CCES_ERR_INGEST_CLOSED: 503,
   CCES_ERR_STORAGE_UNAVAILABLE: 503,
+  // As Prometheus answers a query that timed out; no Retry-After: the same query would too.
+  CCES_ERR_SQL_TIMEOUT: 503,
 };
 
 // Seconds a client should wait when the error does not say; shutting down or a lost
