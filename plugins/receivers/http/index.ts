@@ -2,7 +2,8 @@
  * The HTTP receiver (`type: "http"`): line protocol POSTed to its own listener, with the
  * options of ClusterCockpit's HTTP receiver: `address` (default all interfaces), `port`
  * (default 8080), `path` (default `/write`), `username`/`password` (basic auth),
- * `idle_timeout` (default "120s"), `keep_alives_enabled` (default true); plus `cluster`
+ * `idle_timeout` (default "120s"), `keep_alives_enabled` (default true);
+ * `request_timeout` (time to receive a whole request, default "120s"); plus `cluster`
  * (for lines without one), `precision` (default auto), `max_body_size` (default 64 MiB).
  * A request may override `cluster` and `precision` in its query string. Answers as
  * `/api/write`: 204, 400 with the refused lines, 401, 413, 503 with Retry-After, 500.
@@ -26,6 +27,7 @@ export const HttpReceiverConfigSchema = Type.Object(
     username: Type.Optional(Type.String()),
     password: Type.Optional(Type.String()),
     idle_timeout: Type.Optional(Type.String()),
+    request_timeout: Type.Optional(Type.String()),
     keep_alives_enabled: Type.Optional(Type.Boolean()),
     cluster: Type.Optional(Type.String({ minLength: 1 })),
     precision: Type.Optional(Type.Enum([...PRECISIONS])),
@@ -55,6 +57,7 @@ export default definePlugin({
       path: config.path ?? '/write',
       check: username !== undefined ? basicAuth(username, password ?? '') : undefined,
       idleTimeoutMs: parseDurationMs(config.idle_timeout ?? '120s'),
+      requestTimeoutMs: parseDurationMs(config.request_timeout ?? '120s'),
       keepAlives: config.keep_alives_enabled ?? true,
       cluster: config.cluster,
       precision: (config.precision ?? 'auto') as Precision,

@@ -17,6 +17,8 @@ export interface HttpReceiverOptions {
   /** Credential check; absent when the receiver is open. */
   check?: (request: FastifyRequest) => Promise<void>;
   idleTimeoutMs: number;
+  /** Time to receive one whole request, ms. */
+  requestTimeoutMs?: number;
   keepAlives: boolean;
   cluster?: string;
   precision: Precision;
@@ -44,6 +46,7 @@ export class HttpReceiver implements Receiver {
     const app = createHttpApp({
       logger: ctx.logger,
       idleTimeoutMs: o.idleTimeoutMs,
+      requestTimeoutMs: o.requestTimeoutMs,
       keepAlives: o.keepAlives,
     });
     // Every request refused as a whole (auth, size, overload, storage) is counted by status.

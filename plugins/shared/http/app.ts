@@ -26,7 +26,15 @@ export interface HttpAppOptions {
   keepAlives: boolean;
   /** Default body limit of routes that set none, bytes. */
   bodyLimit?: number;
+  /**
+   * Longest time to receive one whole request (headers and body), ms; a client that
+   * stalls longer is cut off with 408. Default 120 s.
+   */
+  requestTimeoutMs?: number;
 }
+
+/** Default time to receive a whole request: a 64 MiB body at about 0.5 MB/s. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
 
 /** Per-route setting: the error body format (`influx`: `{"error": ...}` as InfluxDB 1.x). */
 export interface RouteDialect {
@@ -35,7 +43,15 @@ export interface RouteDialect {
 
 /** Creates the instance with the store's error and not-found answers installed. */
 export function createHttpApp(opts: HttpAppOptions): HttpApp {
+  // Fastify turns node's request timeout off (0): a client that sends half a request and
+  // stalls would then hold its socket forever. The check runs every few seconds.
+  const requestTimeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const app = Fastify({
+    requestTimeout,
+    http: {
+      headersTimeout: Math.min(60_000, requestTimeout),
+      connectionsCheckingInterval: Math.min(5_000, Math.max(250, requestTimeout / 4)),
+    },
     loggerInstance: opts.logger,
     logController: new LogController({ disableRequestLogging: true }),
     keepAliveTimeout: opts.idleTimeoutMs,

@@ -1,0 +1,35 @@
+/**
+ * Long-form overload: `node --import tsx scripts/hardening/overload.ts [--seconds 60]`.
+ * Many writers against a tiny queue on SQLite; prints the answers by status, the peak RSS of
+ * the store, and whether every acknowledged event is stored exactly once.
+ */
+import { parseArgs } from 'node:util';
+import { storedIds } from '../../test/hardening/crash.ts';
+import { removeHardenedStore, startHardenedStore } from '../../test/hardening/harness.ts';
+import { overload } from '../../test/hardening/overload.ts';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '60' },
+    writers: { type: 'string', default: '24' },
+  },
+});
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const h = await startHardenedStore({
+  backend: 'sqlite',
+  storage: { max_queue: 2000, batch_size: 500, flush_time: '1ms' },
+});
+const r = await overload(h.store, {
+  writers: Number(values.writers),
+  batch: 1000,
+  ms: Number(values.seconds) * 1000,
+});
+const seen = await storedIds(h.store);
+const lost = r.acknowledgedIds.filter((id) => !seen.has(id)).length;
+const duplicated = [...seen.values()].filter((n) => n > 1).length;
+out(`requests ${r.requests}, by status ${JSON.stringify(r.status)}`);
+out(`events offered ${r.requests * 1000}, acknowledged ${r.acknowledgedIds.length}`);
+out(`503 without Retry-After: ${r.missingRetryAfter}`);
+out(`peak RSS of the store: ${r.peakRssMiB.toFixed(0)} MiB`);
+out(`stored ${seen.size}, lost ${lost}, duplicated ${duplicated}`);
+await removeHardenedStore(h);
