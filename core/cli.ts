@@ -21,6 +21,8 @@ const USAGE = `usage: cc-event-store [--config <file>] [--validate] [--help]
 
 Environment: LOG_LEVEL (trace, debug, info, warn, error, fatal; default info).
 Signals: SIGINT or SIGTERM stops the store gracefully; a second one forces the exit.
+         SIGHUP reloads receivers, sinks and their rules; a config error keeps the
+         running config and is logged.
 `;
 
 /** What the command line asks for. */
@@ -120,6 +122,12 @@ async function run(path: string): Promise<number | undefined> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // The host logs the outcome (`reloaded`, or the error once) and never rejects.
+  process.on('SIGHUP', (signal) => {
+    if (!host) return void logger.warn({ signal }, 'signal received while starting; ignored');
+    logger.info({ signal }, 'signal received; reloading');
+    void host.reload();
+  });
 
   try {
     host = await startHost(resolve(path), { logger });

@@ -2,7 +2,7 @@
  * The host: reads the configuration, creates every plugin, and starts storage, the storage
  * manager, sinks, the router, the API and receivers in that order. Stopping goes the other
  * way: intake first, then the API, the router and sinks, the storage manager (which drains),
- * and storage last.
+ * and storage last. A reload (core/reload.ts) swaps receivers, sinks and rules meanwhile.
  */
 import type { Logger } from 'pino';
 import type { ApiContext, ApiServer } from './contracts/api.ts';
@@ -10,12 +10,22 @@ import type { PluginFactoryContext, PluginKind } from './contracts/plugin.ts';
 import type { Receiver, ReceiverContext } from './contracts/receiver.ts';
 import type { Sink } from './contracts/sink.ts';
 import type { Storage } from './contracts/storage.ts';
-import { loadHostConfig, type HostConfig } from './config/index.ts';
+import {
+  loadHostConfig,
+  type HostConfig,
+  type ReceiverSlot,
+  type SinkSlot,
+} from './config/index.ts';
+import { CommitFeed } from './commit-feed.ts';
+import { createError } from './errors.ts';
 import { createIngest, type IngestDeps } from './ingest.ts';
 import { createLogger, pluginLogger } from './logger.ts';
 import type { PluginSlot } from './plugin-lifecycle.ts';
 import { createInstance, DEFAULT_START_TIMEOUT_MS, startWithin } from './plugin-lifecycle.ts';
-import { Router, type SinkRoute } from './router.ts';
+import { applyReload, planReload, type LiveReceiver, type LiveSink } from './reload.ts';
+import type { ReloadOps, ReloadResult } from './reload.ts';
+import { Router } from './router.ts';
+import type { MessageRules } from './rules.ts';
 import { Stats } from './stats.ts';
 import { StorageManager } from './storage-manager.ts';
 import { BUILTINS, type BuiltinMap } from '../plugins/builtins.ts';
@@ -43,6 +53,14 @@ export interface Host {
    * others still run. A second call returns the first call's promise.
    */
   stop(): Promise<void>;
+  /**
+   * Reads the config again and applies the changes of receivers, sinks and their rules
+   * without a pause in intake (storage and API changes wait for a restart; a warning says
+   * so). Never rejects: on any error the running config stays, the error is logged once and
+   * counted (`reload_failures` under `host`), and the result carries it. Reloads run one at
+   * a time; one asked for while stopping fails with `CCES_ERR_RELOAD_STOPPING`.
+   */
+  reload(): Promise<ReloadResult>;
   /** How many stop steps failed (logged each); 0 after a clean stop. */
   readonly stopFailures: number;
 }
@@ -107,25 +125,51 @@ export async function createInstances(
 export async function startHost(configPath: string, opts: HostOptions = {}): Promise<Host> {
   const root = opts.logger ?? createLogger();
   const config = await loadHostConfig(configPath, opts.builtins ?? BUILTINS);
-  const host = new RunningHost(config, root, opts.stats ?? new Stats());
-  await host.start(opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+  const timeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+  const host = new RunningHost(config, root, opts.stats ?? new Stats(), {
+    builtins: opts.builtins ?? BUILTINS,
+    timeoutMs,
+  });
+  await host.start(timeoutMs);
   return host;
 }
 
 class RunningHost implements Host {
-  readonly config: HostConfig;
   readonly stats: Stats;
   readonly #root: Logger;
   readonly #steps: StopStep[] = [];
   readonly #loggers = new Map<string, Logger>();
+  readonly #commits = new CommitFeed();
+  readonly #builtins: BuiltinMap;
+  readonly #timeoutMs: number;
+  #config: HostConfig;
   #api: ApiServer | undefined;
+  #deps: IngestDeps | undefined;
+  #router: Router | undefined;
+  #routerStep: StopStep | undefined;
+  #receivers: LiveReceiver[] = [];
+  #sinks: LiveSink[] = [];
+  #started = false;
+  #reloading: Promise<unknown> = Promise.resolve();
   #stopping: Promise<void> | undefined;
   #stopFailures = 0;
 
-  constructor(config: HostConfig, root: Logger, stats: Stats) {
-    this.config = config;
+  constructor(
+    config: HostConfig,
+    root: Logger,
+    stats: Stats,
+    opts: { builtins: BuiltinMap; timeoutMs: number },
+  ) {
+    this.#config = config;
     this.stats = stats;
     this.#root = root;
+    this.#builtins = opts.builtins;
+    this.#timeoutMs = opts.timeoutMs;
+  }
+
+  /** The config that runs: after a reload, its receivers and sinks with the old storage and API. */
+  get config(): HostConfig {
+    return this.#config;
   }
 
   get stopFailures(): number {
@@ -137,8 +181,15 @@ class RunningHost implements Host {
   }
 
   stop(): Promise<void> {
-    this.#stopping ??= this.#unwind(undefined);
+    // A reload in progress finishes first, so that what it started is stopped too.
+    this.#stopping ??= this.#reloading.then(() => this.#unwind(undefined));
     return this.#stopping;
+  }
+
+  reload(): Promise<ReloadResult> {
+    const run = this.#reloading.then(() => this.#reload());
+    this.#reloading = run;
+    return run;
   }
 
   async start(timeoutMs: number): Promise<void> {
@@ -154,6 +205,7 @@ class RunningHost implements Host {
       await this.#stopping;
       throw err;
     }
+    this.#started = true;
     const address = this.apiAddress();
     const counts = { receivers: this.config.receivers.length, sinks: this.config.sinks.length };
     this.#root.info({ ...counts, api: address, config: this.config.file }, 'store started');
@@ -164,8 +216,11 @@ class RunningHost implements Host {
     const router = await this.#startRouting(manager, inst.sinks, timeoutMs);
     const logger = this.#coreLogger('router');
     const deps: IngestDeps = { router, storage: manager, stats: this.stats, logger };
+    this.#deps = deps;
     await this.#startApi(inst, manager, deps, timeoutMs);
-    await this.#startReceivers(inst.receivers, deps, timeoutMs);
+    for (const { slot, receiver } of inst.receivers) {
+      this.#receivers.push(await this.#startReceiver(slot, receiver, timeoutMs));
+    }
   }
 
   /** Opens storage, then starts the storage manager in front of it. */
@@ -177,7 +232,9 @@ class RunningHost implements Host {
     log.info({ type: backend.plugin.spec }, 'storage open');
 
     const managerLog = this.#coreLogger('storage-manager');
-    const manager = new StorageManager(storage, options, { logger: managerLog, stats: this.stats });
+    const onCommit = this.#commits.publish.bind(this.#commits);
+    const deps = { logger: managerLog, stats: this.stats, onCommit };
+    const manager = new StorageManager(storage, options, deps);
     this.#onStop('storage manager', managerLog, () => manager.close());
     const slot = { kind: 'storage' as const, name: 'storage-manager', where };
     await startWithin(slot, 'start', () => manager.start(), timeoutMs);
@@ -187,19 +244,26 @@ class RunningHost implements Host {
   /** Starts the sinks, then the router that feeds storage and them. */
   async #startRouting(manager: StorageManager, sinks: Instances['sinks'], timeoutMs: number) {
     for (const { slot, sink } of sinks) {
-      this.#onStop(`sink ${slot.name}`, this.#logger(slot), () => sink.close());
-      await startWithin(slot, 'start', () => sink.start?.(), timeoutMs);
-      this.#logger(slot).info({ type: slot.plugin.spec }, 'sink started');
+      this.#sinks.push(await this.#startSink(slot, sink, timeoutMs));
     }
-
-    const routes: SinkRoute[] = sinks.map(({ slot, sink }) => ({
-      name: slot.name,
-      sink,
-      match: slot.match,
-    }));
-    const router = new Router(manager, routes, this.stats, this.#coreLogger('router'));
-    this.#onStop('router', this.#coreLogger('router'), () => router.close());
+    const router = new Router(
+      manager,
+      routesOf(this.#sinks),
+      this.stats,
+      this.#coreLogger('router'),
+    );
+    this.#router = router;
+    this.#routerStep = this.#onStop('router', this.#coreLogger('router'), () => router.close());
     return router;
+  }
+
+  /** Starts a sink. Its close step goes below the router's: it closes once routing ended. */
+  async #startSink(slot: SinkSlot, sink: Sink, timeoutMs: number): Promise<LiveSink> {
+    const log = this.#logger(slot);
+    const step = this.#onStop(`sink ${slot.name}`, log, () => sink.close(), this.#routerStep);
+    await this.#startStep(step, () => startWithin(slot, 'start', () => sink.start?.(), timeoutMs));
+    log.info({ type: slot.plugin.spec }, 'sink started');
+    return { slot, sink, retire: () => this.#retire(step) };
   }
 
   async #startApi(inst: Instances, manager: StorageManager, deps: IngestDeps, timeoutMs: number) {
@@ -212,50 +276,136 @@ class RunningHost implements Host {
       ready: () => manager.ready(),
       logger,
       extensions,
+      commits: this.#commits,
     };
     this.#api = inst.api;
     this.#onStop('api', logger, () => inst.api.stop());
     await startWithin(slot, 'start', () => inst.api.start(ctx), timeoutMs);
   }
 
-  async #startReceivers(receivers: Instances['receivers'], deps: IngestDeps, timeoutMs: number) {
-    for (const { slot, receiver } of receivers) {
-      const log = this.#logger(slot);
-      const scope = `receiver:${slot.name}`;
-      const ctx: ReceiverContext = {
-        ingest: createIngest({ ...deps, logger: log }, scope, { rules: slot.rules }),
-        logger: log,
-        count: (name, n = 1) => this.stats.add(scope, name, n),
-      };
-      this.#onStop(`receiver ${slot.name}`, log, () => receiver.stop());
-      await startWithin(slot, 'start', () => receiver.start(ctx), timeoutMs);
-      log.info({ type: slot.plugin.spec }, 'receiver started');
+  async #startReceiver(slot: ReceiverSlot, receiver: Receiver, timeoutMs: number) {
+    const log = this.#logger(slot);
+    const scope = `receiver:${slot.name}`;
+    const deps = { ...this.#deps!, logger: log };
+    let ingest = createIngest(deps, scope, { rules: slot.rules });
+    const ctx: ReceiverContext = {
+      // A reload may give a running receiver new rules; each input takes the current ones.
+      ingest: (input, opts) => ingest(input, opts),
+      logger: log,
+      count: (name, n = 1) => this.stats.add(scope, name, n),
+    };
+    const step = this.#onStop(`receiver ${slot.name}`, log, () => receiver.stop());
+    await this.#startStep(step, () =>
+      startWithin(slot, 'start', () => receiver.start(ctx), timeoutMs),
+    );
+    log.info({ type: slot.plugin.spec }, 'receiver started');
+
+    const setRules = (rules: MessageRules | undefined) => {
+      ingest = createIngest(deps, scope, { rules });
+    };
+    const live: LiveReceiver = { slot, receiver, setRules, retire: () => this.#retire(step) };
+    return live;
+  }
+
+  async #reload(): Promise<ReloadResult> {
+    if (this.#stopping) {
+      const err = createError('CCES_ERR_RELOAD_STOPPING', 'the store is stopping; not reloaded');
+      return this.#reloadFailed(err);
+    }
+    const running = { config: this.#config, receivers: this.#receivers, sinks: this.#sinks };
+    let result: ReloadResult & { ok: true };
+    try {
+      const next = await loadHostConfig(this.#config.file, this.#builtins);
+      const plan = planReload(running, next);
+      const live = await applyReload(plan, this.#reloadOps());
+      this.#receivers = live.receivers;
+      this.#sinks = live.sinks;
+      this.#config = { ...next, storage: this.#config.storage, api: this.#config.api };
+      result = { ok: true, summary: plan.summary };
+    } catch (err) {
+      return this.#reloadFailed(err);
+    }
+
+    const { receivers, sinks, needsRestart } = result.summary;
+    if (needsRestart.length > 0) {
+      this.#root.warn({ parts: needsRestart }, 'config change needs a restart; not applied');
+    }
+    this.stats.add('host', 'reloads');
+    this.#root.info({ receivers, sinks }, 'reloaded');
+    return result;
+  }
+
+  #reloadFailed(err: unknown): ReloadResult {
+    this.stats.add('host', 'reload_failures');
+    const code = (err as { code?: unknown }).code;
+    this.#root.error({ code, err }, 'reload failed; running config kept');
+    return { ok: false, error: err as Error & { code?: string } };
+  }
+
+  #reloadOps(): ReloadOps {
+    const ms = this.#timeoutMs;
+    return {
+      create: (slot) => createInstance(slot, this.#factoryContext(slot)),
+      startSink: (slot, sink) => this.#startSink(slot, sink, ms),
+      startReceiver: (slot, receiver) => this.#startReceiver(slot, receiver, ms),
+      replaceRoutes: (sinks) => this.#router!.replaceRoutes(routesOf(sinks)),
+      logger: this.#root,
+    };
+  }
+
+  /**
+   * Runs a plugin's start. After start-up (a reload), a failed start is undone at once;
+   * during start-up the unwinding that follows undoes it with the rest.
+   */
+  async #startStep(step: StopStep, start: () => Promise<void>): Promise<void> {
+    try {
+      await start();
+    } catch (err) {
+      if (this.#started) await this.#retire(step, this.#timeoutMs);
+      throw err;
     }
   }
 
-  /** Registers how to undo a start step; steps are undone last-first. */
-  #onStop(label: string, logger: Logger, run: () => Promise<void>): void {
-    this.#steps.push({ label, logger, run });
+  /** Registers how to undo a start step (below `before` when given); undone last-first. */
+  #onStop(label: string, logger: Logger, run: () => Promise<void>, before?: StopStep): StopStep {
+    const step = { label, logger, run };
+    const at = before ? this.#steps.indexOf(before) : -1;
+    if (at >= 0) this.#steps.splice(at, 0, step);
+    else this.#steps.push(step);
+    return step;
+  }
+
+  /**
+   * Undoes one step now (a reload retires an instance); a failure is logged and counted. A
+   * step already undone is left alone.
+   */
+  async #retire(step: StopStep, limitMs?: number): Promise<void> {
+    const at = this.#steps.indexOf(step);
+    if (at < 0) return;
+    this.#steps.splice(at, 1);
+    if (!(await this.#runStep(step, limitMs))) this.stats.add('host', 'retire_failures');
   }
 
   /** Runs every stop step, last-started first. `limitMs` bounds each step (on start-up failure). */
   async #unwind(limitMs: number | undefined): Promise<void> {
     this.#root.info({}, 'stopping');
     while (this.#steps.length > 0) {
-      const step = this.#steps.pop()!;
-      try {
-        const done = limitMs === undefined ? step.run() : withLimit(step.run(), limitMs);
-        if ((await done) === 'timeout') {
-          this.#stopFailures++;
-          step.logger.error({ limitMs }, `${step.label} did not stop in time`);
-        }
-      } catch (err) {
-        // Stopping goes on so that storage is still closed; the failure is reported here once.
-        this.#stopFailures++;
-        step.logger.error({ err }, `${step.label} failed to stop`);
-      }
+      if (!(await this.#runStep(this.#steps.pop()!, limitMs))) this.#stopFailures++;
     }
     this.#root.info({ failures: this.#stopFailures }, 'stopped');
+  }
+
+  /** Runs one stop step, bounded by `limitMs` when given; false (logged) when it failed. */
+  async #runStep(step: StopStep, limitMs: number | undefined): Promise<boolean> {
+    try {
+      const done = limitMs === undefined ? step.run() : withLimit(step.run(), limitMs);
+      if ((await done) !== 'timeout') return true;
+      step.logger.error({ limitMs }, `${step.label} did not stop in time`);
+    } catch (err) {
+      // Stopping goes on so that storage is still closed; the failure is reported here once.
+      step.logger.error({ err }, `${step.label} failed to stop`);
+    }
+    return false;
   }
 
   #factoryContext(slot: PluginSlot): PluginFactoryContext {
@@ -274,6 +424,11 @@ class RunningHost implements Host {
     if (!log) this.#loggers.set(id, (log = pluginLogger(this.#root, slot.kind, slot.name)));
     return log;
   }
+}
+
+/** The router's routes to the running sinks. */
+function routesOf(sinks: LiveSink[]) {
+  return sinks.map(({ slot, sink }) => ({ name: slot.name, sink, match: slot.match }));
 }
 
 /** Waits for `p` at most `ms`; resolves `'timeout'` when time ran out first. */

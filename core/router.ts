@@ -30,31 +30,31 @@ interface CompiledRoute {
   ruleFailures: BurstLogger;
 }
 
+/** One set of routes and the work still running on it. */
+interface Generation {
+  routes: CompiledRoute[];
+  pending: Set<Promise<void>>;
+}
+
 const STORED: WriteOutcome = { status: 'stored' };
 
 /** Hands records to storage and to the sinks their match rules choose. */
 export class Router {
   #storage: Sink;
-  #routes: CompiledRoute[];
   #stats: Stats;
-  #pending = new Set<Promise<void>>();
+  #logger: Logger;
+  /** The route set new records take; a replaced set lives on until its work is done. */
+  #current: Generation;
+  #generations = new Set<Generation>();
   #closing?: Promise<void>;
 
   /** Compiles every route's match rule; throws `CCES_ERR_RULE_INVALID` for a bad `if`. */
   constructor(storage: Sink, routes: SinkRoute[], stats: Stats, logger: Logger) {
     this.#storage = storage;
     this.#stats = stats;
-    this.#routes = routes.map((r) => {
-      const log = logger.child({ sink: r.name });
-      return {
-        name: r.name,
-        sink: r.sink,
-        test: compileMatch(r.match, `${r.name}.match.if`),
-        scope: `sink:${r.name}`,
-        writeFailures: new BurstLogger(log, 'warn', 'sink write failed'),
-        ruleFailures: new BurstLogger(log, 'warn', 'sink match condition failed'),
-      };
-    });
+    this.#logger = logger;
+    this.#current = this.#compile(routes);
+    this.#generations.add(this.#current);
   }
 
   /**
@@ -68,31 +68,72 @@ export class Router {
     if (this.#closing) {
       return Promise.reject(createError('CCES_ERR_INGEST_CLOSED', 'the router is closed'));
     }
-    const done = this.#storeThenForward(records);
-    if (this.#routes.length > 0) this.#track(done);
+    const gen = this.#current;
+    const done = this.#storeThenForward(records, gen);
+    if (gen.routes.length > 0) this.#track(gen, done);
     return done;
+  }
+
+  /**
+   * Makes `routes` the set that records routed from now on take (a reload). Routes already
+   * in progress finish on the previous set; the promise resolves once they and the sink
+   * writes they started are done, so the sinks left out may then be closed. Throws
+   * `CCES_ERR_RULE_INVALID` for a bad `if`, before anything changes.
+   */
+  replaceRoutes(routes: SinkRoute[]): Promise<void> {
+    const next = this.#compile(routes);
+    const old = this.#current;
+    this.#current = next;
+    this.#generations.add(next);
+    return this.#drain(old);
   }
 
   /** Waits for routes in progress and for every pending sink write. Safe to call twice. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      while (this.#pending.size > 0) await Promise.all(this.#pending);
-      for (const r of this.#routes) {
-        r.writeFailures.flush();
-        r.ruleFailures.flush();
-      }
+      await Promise.all([...this.#generations].map((g) => this.#drain(g)));
     })();
     return this.#closing;
   }
 
-  async #storeThenForward(records: EventRecord[]): Promise<WriteOutcome[]> {
+  #compile(routes: SinkRoute[]): Generation {
+    const compiled = routes.map((r) => {
+      const log = this.#logger.child({ sink: r.name });
+      return {
+        name: r.name,
+        sink: r.sink,
+        test: compileMatch(r.match, `${r.name}.match.if`),
+        scope: `sink:${r.name}`,
+        writeFailures: new BurstLogger(log, 'warn', 'sink write failed'),
+        ruleFailures: new BurstLogger(log, 'warn', 'sink match condition failed'),
+      };
+    });
+    return { routes: compiled, pending: new Set() };
+  }
+
+  /** Waits until a route set has no work left; a replaced set is then forgotten. */
+  async #drain(gen: Generation): Promise<void> {
+    while (gen.pending.size > 0) await Promise.all(gen.pending);
+    for (const r of gen.routes) {
+      r.writeFailures.flush();
+      r.ruleFailures.flush();
+    }
+    if (gen !== this.#current) this.#generations.delete(gen);
+  }
+
+  async #storeThenForward(records: EventRecord[], gen: Generation): Promise<WriteOutcome[]> {
     const result = await this.#storage.write(records);
     const outcomes = result ?? records.map(() => STORED);
-    for (const route of this.#routes) this.#forward(route, records, outcomes);
+    for (const route of gen.routes) this.#forward(gen, route, records, outcomes);
     return outcomes;
   }
 
-  #forward(route: CompiledRoute, records: EventRecord[], outcomes: WriteOutcome[]): void {
+  #forward(
+    gen: Generation,
+    route: CompiledRoute,
+    records: EventRecord[],
+    outcomes: WriteOutcome[],
+  ): void {
     let batch: EventRecord[] | undefined;
     let ruleErrors = 0;
     let lastError: unknown;
@@ -110,10 +151,10 @@ export class Router {
       this.#stats.add(route.scope, 'rule_errors', ruleErrors);
       route.ruleFailures.add(ruleErrors, { err: lastError });
     }
-    if (batch) this.#send(route, batch);
+    if (batch) this.#send(gen, route, batch);
   }
 
-  #send(route: CompiledRoute, batch: EventRecord[]): void {
+  #send(gen: Generation, route: CompiledRoute, batch: EventRecord[]): void {
     this.#stats.add(route.scope, 'routed', batch.length);
     let write: Promise<unknown>;
     try {
@@ -122,6 +163,7 @@ export class Router {
       write = Promise.reject(err);
     }
     this.#track(
+      gen,
       write.then(undefined, (err: unknown) => {
         this.#stats.add(route.scope, 'sink_errors', batch.length);
         route.writeFailures.add(batch.length, { err, code: (err as { code?: unknown })?.code });
@@ -129,12 +171,12 @@ export class Router {
     );
   }
 
-  /** Keeps `p` in the pending set until it settles; its outcome is handled elsewhere. */
-  #track(p: Promise<unknown>): void {
+  /** Keeps `p` in the set's pending work until it settles; its outcome is handled elsewhere. */
+  #track(gen: Generation, p: Promise<unknown>): void {
     const settled: Promise<void> = p.then(
-      () => void this.#pending.delete(settled),
-      () => void this.#pending.delete(settled),
+      () => void gen.pending.delete(settled),
+      () => void gen.pending.delete(settled),
     );
-    this.#pending.add(settled);
+    gen.pending.add(settled);
   }
 }

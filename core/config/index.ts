@@ -23,8 +23,14 @@ import { childKey, durationError, type ConfigWhere } from './problem.ts';
 import { checkConfig } from './schema-check.ts';
 import { entriesOf, locateRuleError, readSlot } from './slots.ts';
 
-/** A receiver with its compiled `process_messages` rules. */
-export type ReceiverSlot = PluginSlot<'receiver'> & { rules?: MessageRules };
+/**
+ * A receiver with its compiled `process_messages` rules, and the rules as written (a reload
+ * compares them).
+ */
+export type ReceiverSlot = PluginSlot<'receiver'> & {
+  rules?: MessageRules;
+  processMessages?: unknown;
+};
 
 /** A sink with the rule that picks its records. */
 export type SinkSlot = PluginSlot<'sink'> & { match: MatchRule };
@@ -125,7 +131,7 @@ async function readReceivers(
         throw locateRuleError(err, where);
       }
     }
-    out.push(rules ? { ...slot, rules } : slot);
+    out.push(rules ? { ...slot, rules, processMessages: host.process_messages } : slot);
   }
   return out;
 }
