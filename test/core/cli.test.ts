@@ -31,7 +31,8 @@ function run(args: string[], viaShim = true): Run {
     child,
     stdout: '',
     stderr: '',
-    exited: new Promise((res) => child.on('exit', (code) => res(code))),
+    // 'close', not 'exit': it comes after the child's stdout has been read to its end.
+    exited: new Promise((res) => child.on('close', (code) => res(code))),
     // Only complete lines: a chunk of output may end in the middle of one.
     lines: () =>
       r.stdout
@@ -46,7 +47,10 @@ function run(args: string[], viaShim = true): Run {
           if (hit) res(hit);
         };
         child.stdout!.on('data', check);
-        child.on('exit', () => rej(new Error(`exited before "${msg}": ${r.stdout}${r.stderr}`)));
+        child.on('close', () => {
+          check();
+          rej(new Error(`exited before "${msg}": ${r.stdout}${r.stderr}`));
+        });
         check();
       }),
   };
