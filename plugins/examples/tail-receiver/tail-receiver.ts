@@ -2,7 +2,10 @@
  * The tail receiver: polls its file, ingests each batch of new lines, and holds a batch the
  * store refused as overloaded until the next poll.
  */
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { IngestOptions, Receiver, ReceiverContext } from '../../../core/index.ts';
+import { createError } from '../../../core/index.ts';
 import { Tailer } from './tailer.ts';
 
 /** Settings of a tail receiver, defaults applied. */
@@ -30,6 +33,16 @@ export class TailReceiver implements Receiver {
 
   async start(ctx: ReceiverContext): Promise<void> {
     this.#ctx = ctx;
+    // The file itself may appear later (tail -F), but a missing folder is a config mistake.
+    const folder = dirname(this.#opts.path);
+    const dir = await stat(folder).catch(() => undefined);
+    if (!dir?.isDirectory()) {
+      throw createError(
+        'CCES_ERR_PLUGIN_START',
+        `the folder ${folder} of the tailed file does not exist; create it or fix "path"`,
+        { path: this.#opts.path },
+      );
+    }
     // The first read fixes the start position, so lines appended after start() are read.
     this.#held = await this.#tailer.read();
     this.#schedule();

@@ -54,7 +54,10 @@ const webhookDriver: DriverFactory = ({ config }) => ({
 const tailDriver: DriverFactory = ({ config }) => {
   const file = join(dir.path, config.path as string);
   writeFileSync(file, '');
-  return { send: async (text) => appendFileSync(file, text) };
+  return {
+    send: async (text) => appendFileSync(file, text),
+    failingConfig: { ...config, path: 'no-such-folder/in.lp' },
+  };
 };
 
 await conformance(join(examples, 'jsonl-storage/index.ts'), dir.file('jsonl.json'));
