@@ -26,13 +26,23 @@ export interface CountsDialect {
   json(path: string): string;
   /** `expr` made to sort bytewise, such as with a "C" collation. */
   bytewise(expr: string): string;
+  /**
+   * Integer division `a / b` of a non-negative BIGINT by a positive one. A backend that
+   * gives it groups a range with a start by bucket index from that start (a small integer,
+   * one subtraction and one division a row) instead of by bucket start (three modulo
+   * operations a row and wide keys); columnar engines group the index about twice as fast.
+   */
+  intDiv?(a: string, b: string): string;
 }
 
 /** A built counts query; `where` is called once the SELECT list is written. */
 export interface CountsSql {
   sql: string;
-  /** Whether each row starts with a bucket start. */
+  /** Whether each row starts with a bucket start (or, with `origin`, a bucket index). */
   bucketed: boolean;
+  /** Bucket start of index 0 when rows hold bucket indexes; the bucket width is `bucket`. */
+  origin?: bigint;
+  bucket?: bigint;
   groups: number;
 }
 
@@ -49,7 +59,12 @@ export function buildCountsSql(
 ): CountsSql {
   checkCountsQuery(q);
   const select: string[] = [];
-  if (q.bucket !== undefined) {
+  let origin: bigint | undefined;
+  if (q.bucket !== undefined && q.from !== undefined && d.intDiv) {
+    // Every row has time >= from >= origin, so the division floors.
+    origin = floorTo(q.from, q.bucket);
+    select.push(d.intDiv(`time - ${d.int(origin)}`, d.int(q.bucket)));
+  } else if (q.bucket !== undefined) {
     // A floor for negative times too: SQL's % keeps the dividend's sign.
     const b = q.bucket;
     select.push(`time - ((time % ${d.int(b)}) + ${d.int(b)}) % ${d.int(b)}`);
@@ -77,7 +92,9 @@ export function buildCountsSql(
     sql += ' SELECT c.* FROM c';
   }
   sql += ` LIMIT ${d.int(MAX_COUNT_ROWS + 1)}`;
-  return { sql, bucketed: first === 1, groups: groupCols.length };
+  const built: CountsSql = { sql, bucketed: first === 1, groups: groupCols.length };
+  if (origin !== undefined) Object.assign(built, { origin, bucket: q.bucket });
+  return built;
 }
 
 /** Turns result rows (bucket?, groups..., count) into count rows, dropping empty counts. */
@@ -89,10 +106,19 @@ export function toCountRows(rows: readonly (readonly unknown[])[], built: Counts
     const first = built.bucketed ? 1 : 0;
     const group = row.slice(first, first + built.groups).map((v) => (v == null ? null : String(v)));
     const r: CountRow = { group, count };
-    if (built.bucketed) r.start = BigInt(row[0] as bigint | number | string);
+    if (built.bucketed) {
+      const v = BigInt(row[0] as bigint | number | string);
+      r.start = built.origin === undefined ? v : built.origin + v * built.bucket!;
+    }
     out.push(r);
   }
   return out;
+}
+
+// Floor of `t` to a multiple of `b`, negative `t` included (BigInt division truncates).
+function floorTo(t: bigint, b: bigint): bigint {
+  const r = t % b;
+  return t - (r < 0n ? r + b : r);
 }
 
 function groupExpr(g: CountsGroupBy, d: CountsDialect): string {

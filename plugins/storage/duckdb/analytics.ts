@@ -31,6 +31,8 @@ export async function countDuckDb(conn: DuckDBConnection, q: CountsQuery): Promi
       `json_extract_string(tags, ${p.text(`/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`)})`,
     json: (path) => jsonValueSql(path, p),
     bytewise: (expr) => expr,
+    // DuckDB's `/` divides as DOUBLE; `//` keeps BIGINT.
+    intDiv: (a, b) => `(${a}) // ${b}`,
   };
   const built = buildCountsSql(q, TABLES[q.kind], d, () => buildFilters(q, p));
   const rows = (await conn.runAndReadAll(built.sql, p.values, p.types)).getRows();

@@ -96,6 +96,13 @@ for (const backend of await backends()) {
       });
     });
 
+    test('a range starting before the epoch and off a bucket edge still floors', async () => {
+      assert.deepEqual(await counts(`group_by=name&bucket=1h&from=-100&to=${T}`), [
+        { start: '-3600000000000', group: { name: 'myevent' }, count: 1 },
+        { start: H(-1), group: { name: 'job' }, count: 1 },
+      ]);
+    });
+
     test('by a tag and a JSON value, missing values as null and sorted last', async () => {
       const g = (partition: string | null, state: string | null) => ({
         'tag.partition': partition,
