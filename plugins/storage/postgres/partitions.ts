@@ -138,7 +138,15 @@ export class Partitions {
       rows += await this.#run(async (c) => {
         await c.query('BEGIN');
         try {
+          // Store processes sharing the database run retention at the same moments; two
+          // drops of one partition deadlock. Each waits for the other and skips a drop done.
+          await lockMaintenance(c, this.#names.q(table));
           await c.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
+          const exists = await c.query('SELECT to_regclass($1) AS r', [part]);
+          if (exists.rows[0].r === null) {
+            await c.query('COMMIT');
+            return 0;
+          }
           const res = await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${part}`);
           await c.query(`DROP TABLE ${part}`);
           await c.query('COMMIT');
@@ -175,8 +183,7 @@ export class Partitions {
         await c.query('BEGIN');
         try {
           await c.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
-          const parent = this.#names.q(this.#names.table[kind]);
-          await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`cces-partition:${parent}`]);
+          await lockMaintenance(c, this.#names.q(this.#names.table[kind]));
           for (const day of missing) await this.#create(c, kind, day);
           await c.query('COMMIT');
         } catch (err) {
@@ -231,6 +238,11 @@ export class Partitions {
     );
     await c.query(`ALTER TABLE ${parent} ATTACH PARTITION ${part} ${bounds}`);
   }
+}
+
+/** Orders partition DDL on `parent` among store processes, until the transaction ends. */
+async function lockMaintenance(c: pg.ClientBase, parent: string): Promise<void> {
+  await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`cces-partition:${parent}`]);
 }
 
 /** Rolls back, ignoring a connection that is already gone. */
