@@ -26,7 +26,7 @@ import { copyRecord, INSERT_COLUMNS } from '../../plugins/storage/postgres/rows.
 const COUNT = 80_000;
 const WRITE_SIZE = 500;
 const WRITERS = 40;
-const BATCH_SIZES = [5000, 1000];
+const BATCH_SIZES = [10000, 5000, 1000];
 const ROUNDS = 5;
 const SERVER = { host: '127.0.0.1', port: 5432, user: 'postgres' };
 const TABLES = [
