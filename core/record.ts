@@ -95,6 +95,15 @@ export function buildRecord(
   return { ok: true, record };
 }
 
+/**
+ * The log level of a record's tags as storages index it: the `loglevel` tag, else the
+ * `level` tag (node-controller replies), lowercased; null when there is neither.
+ */
+export function loglevelOf(tags: Record<string, string>): string | null {
+  const v = tags.loglevel ?? tags.level;
+  return v === undefined ? null : v.toLowerCase();
+}
+
 /** The de-duplication key of a record (see {@link EventRecord.key}). */
 export function recordKey(r: Omit<EventRecord, 'key'>): bigint {
   const tags = r.tags;

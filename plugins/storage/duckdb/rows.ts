@@ -4,7 +4,7 @@
  */
 import type { DuckDBAppender, DuckDBValue } from '@duckdb/node-api';
 import type { EventRecord, RecordKind, StoredRecord } from '../../../core/record.ts';
-import { extraToJson } from '../../../core/record.ts';
+import { extraToJson, loglevelOf } from '../../../core/record.ts';
 
 /** Column list a query reads, in the order {@link rowToRecord} expects. */
 export const SELECT_COLUMNS =
@@ -20,11 +20,6 @@ export function rowProblem(r: EventRecord): string | undefined {
   return undefined;
 }
 
-/** The loglevel column: the `loglevel` tag, else the `level` tag, lowercased. */
-export function loglevelOf(tags: Record<string, string>): string | null {
-  const v = tags.loglevel ?? tags.level;
-  return v === undefined ? null : v.toLowerCase();
-}
 
 /**
  * Appends one record as a row of an events or logs table, in the table's column order:

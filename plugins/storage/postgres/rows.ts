@@ -7,7 +7,7 @@
  * through a JSON payload's `cluster` or `jobId`) reject their record with `nul_byte`.
  */
 import type { EventRecord, RecordKind, StoredRecord } from '../../../core/record.ts';
-import { extraToJson } from '../../../core/record.ts';
+import { extraToJson, loglevelOf } from '../../../core/record.ts';
 
 /** Columns of COPY and INSERT, in the order of {@link rowValues}. */
 export const INSERT_COLUMNS =
@@ -45,11 +45,6 @@ export function timeProblem(r: EventRecord): string | undefined {
   return undefined;
 }
 
-/** The loglevel column: the `loglevel` tag, else the `level` tag, lowercased. */
-export function loglevelOf(tags: Record<string, string>): string | null {
-  const v = tags.loglevel ?? tags.level;
-  return v === undefined ? null : v.toLowerCase();
-}
 
 /** The derived text columns of a record: tags and extra as JSON, payload without NUL. */
 interface TextColumns {

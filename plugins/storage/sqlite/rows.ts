@@ -2,7 +2,7 @@
  * Conversion between records and SQLite rows.
  */
 import type { EventRecord, RecordKind, StoredRecord } from '../../../core/record.ts';
-import { extraToJson } from '../../../core/record.ts';
+import { extraToJson, loglevelOf } from '../../../core/record.ts';
 
 /** Column list of the insert statement, in the order of {@link recordParams}. */
 export const INSERT_COLUMNS =
@@ -46,11 +46,6 @@ export function rowProblem(r: EventRecord): string | undefined {
   return undefined;
 }
 
-/** The loglevel column: the `loglevel` tag, else the `level` tag, lowercased. */
-export function loglevelOf(tags: Record<string, string>): string | null {
-  const v = tags.loglevel ?? tags.level;
-  return v === undefined ? null : v.toLowerCase();
-}
 
 /** Positional parameters of the insert statement for one record. */
 export function recordParams(r: EventRecord): unknown[] {
