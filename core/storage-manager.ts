@@ -20,6 +20,9 @@ export type { StorageManagerConfig, StorageManagerOptions } from './storage-conf
 
 const SCOPE = 'storage';
 
+/** Retry-After while the storage is away: its past commit rate says nothing about when. */
+const HELD_RETRY_AFTER_S = 5;
+
 /**
  * Group commit: a write joins the queue and a drain starts on the next turn of the event
  * loop, so writers that arrive together share one transaction. While a batch commits, new
@@ -45,6 +48,8 @@ export class StorageManager implements Sink {
   #rate = 0;
   #failedBatches = 0;
   #warnedLate = false;
+  /** `performance.now()` when a batch began waiting for an unavailable storage. */
+  #heldSince: number | undefined;
 
   constructor(
     storage: Storage,
@@ -84,9 +89,11 @@ export class StorageManager implements Sink {
   }
 
   /**
-   * Resolves with one outcome per record once all of them are committed. Rejects with
-   * `CCES_ERR_INGEST_OVERLOADED` (details.retryAfterSeconds) when the queue is full,
-   * `CCES_ERR_INGEST_CLOSED` after close, `CCES_ERR_STORAGE_WRITE` when a commit failed.
+   * Resolves with one outcome per record once all of them are committed; while the storage
+   * is unavailable the writer is held. Rejects with `CCES_ERR_INGEST_OVERLOADED`
+   * (details.retryAfterSeconds, details.storageUnavailable) when the queue is full,
+   * `CCES_ERR_INGEST_CLOSED` after close, `CCES_ERR_STORAGE_WRITE` when a commit failed,
+   * `CCES_ERR_STORAGE_UNAVAILABLE` when the storage was still away at close.
    */
   async write(batch: readonly EventRecord[]): Promise<WriteOutcome[]> {
     if (this.#closed) {
@@ -97,14 +104,7 @@ export class StorageManager implements Sink {
     // An empty queue takes a writer of any size, or a writer above max_queue could never go.
     if (depth > 0 && depth + batch.length > this.#opts.maxQueue) {
       this.#stats.add(SCOPE, 'overloaded', batch.length);
-      // Before the first commit there is no rate to estimate from; one second is a guess.
-      const wait = this.#rate > 0 ? Math.ceil(depth / this.#rate) : 1;
-      const retryAfterSeconds = Math.min(60, Math.max(1, wait));
-      throw createError(
-        'CCES_ERR_INGEST_OVERLOADED',
-        `the write queue holds ${depth} records; retry in ${retryAfterSeconds}s`,
-        { queueDepth: depth, maxQueue: this.#opts.maxQueue, retryAfterSeconds },
-      );
+      throw this.#overloaded(depth);
     }
     const answer = this.#queue.push(batch);
     this.#gauge();
@@ -126,9 +126,9 @@ export class StorageManager implements Sink {
     this.#stats.add(SCOPE, 'rejected_kept', items.length);
   }
 
-  /** Whether the storage can take writes now. */
+  /** Whether the storage can take writes now: false while writes are held for it. */
   async ready(): Promise<boolean> {
-    if (this.#closed || this.#closing) return false;
+    if (this.#closed || this.#closing || this.#heldSince !== undefined) return false;
     try {
       return (await this.#storage.ready?.()) ?? true;
     } catch (err) {
@@ -223,17 +223,49 @@ export class StorageManager implements Sink {
   }
 
   async #writeWithRetry(records: EventRecord[]): Promise<WriteOutcome[]> {
-    // An unreachable storage (a database server away) is waited for, holding the writers
-    // within max_queue; every other failure goes back to the writers at once.
+    // An unavailable storage (a database server away, a full disk) is waited for, holding
+    // the writers within max_queue; every other failure goes back to the writers at once.
     for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
       try {
-        return await this.#storage.write(records);
+        const outcomes = await this.#storage.write(records);
+        this.#released();
+        return outcomes;
       } catch (err) {
-        if (!hasCode(err, 'CCES_ERR_STORAGE_UNAVAILABLE') || this.#closing) throw err;
-        if (delay === 100) this.#logger.warn({ err }, 'storage unavailable; holding writes');
+        if (!hasCode(err, 'CCES_ERR_STORAGE_UNAVAILABLE') || this.#closing) {
+          this.#heldSince = undefined;
+          throw err;
+        }
+        if (this.#heldSince === undefined) {
+          this.#heldSince = performance.now();
+          this.#stats.add(SCOPE, 'unavailable');
+          this.#logger.warn({ err }, 'storage unavailable; holding writes');
+        }
         await sleep(delay);
       }
     }
+  }
+
+  #released(): void {
+    if (this.#heldSince === undefined) return;
+    const heldMs = Math.round(performance.now() - this.#heldSince);
+    this.#heldSince = undefined;
+    this.#logger.info({ heldMs }, 'storage available again; held writes committed');
+  }
+
+  #overloaded(depth: number): Error {
+    const held = this.#heldSince !== undefined;
+    // Before the first commit there is no rate to estimate from; one second is a guess.
+    const rate = this.#rate > 0 ? Math.ceil(depth / this.#rate) : 1;
+    const retryAfterSeconds = Math.min(60, Math.max(1, held ? HELD_RETRY_AFTER_S : rate));
+    const why = held
+      ? `the storage is unavailable and ${depth} records are held`
+      : `the write queue holds ${depth} records`;
+    return createError('CCES_ERR_INGEST_OVERLOADED', `${why}; retry in ${retryAfterSeconds}s`, {
+      queueDepth: depth,
+      maxQueue: this.#opts.maxQueue,
+      retryAfterSeconds,
+      storageUnavailable: held,
+    });
   }
 
   #failed(slices: Slice[], err: Error): void {
@@ -270,7 +302,10 @@ export class StorageManager implements Sink {
 }
 
 function wrapWriteError(err: unknown, records: number): Error {
-  if (hasCode(err, 'CCES_ERR_STORAGE_WRITE')) return err as Error;
+  // Unavailable stays as it is: the client may send the same again later (HTTP 503).
+  if (hasCode(err, 'CCES_ERR_STORAGE_WRITE') || hasCode(err, 'CCES_ERR_STORAGE_UNAVAILABLE')) {
+    return err as Error;
+  }
   return createError(
     'CCES_ERR_STORAGE_WRITE',
     'the storage failed to commit a batch',

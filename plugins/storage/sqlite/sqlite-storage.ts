@@ -51,6 +51,11 @@ const DUPLICATE: WriteOutcome = Object.freeze({ status: 'duplicate' });
 // the batch.
 const ROW_ERRORS = new Set(['SQLITE_TOOBIG', 'SQLITE_MISMATCH']);
 
+// Errors after which the transaction was rolled back and the same writes may commit once
+// the cause is gone (space freed, the file writable again). SQLITE_BUSY is not among them:
+// busy_timeout has already waited, and a lock held that long is answered at once.
+const TRANSIENT = /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|PERM)/;
+
 const STATEMENT_CACHE = 200;
 
 /** A SQLite database holding events, logs and rejected input. */
@@ -114,12 +119,9 @@ export class SqliteStorage implements Storage {
       this.#conn();
       return this.#writeTx!.immediate(batch);
     } catch (err) {
-      throw createError(
-        'CCES_ERR_STORAGE_WRITE',
-        `the SQLite database refused a batch of ${batch.length} records`,
-        { records: batch.length, sqliteCode: (err as { code?: string }).code },
-        err,
-      );
+      throw writeError(err, `the SQLite database refused a batch of ${batch.length} records`, {
+        records: batch.length,
+      });
     }
   }
 
@@ -170,12 +172,9 @@ export class SqliteStorage implements Storage {
         }
       }).immediate();
     } catch (err) {
-      throw createError(
-        'CCES_ERR_STORAGE_WRITE',
-        'the SQLite database refused rejected input',
-        {},
-        err,
-      );
+      throw writeError(err, 'the SQLite database refused rejected input', {
+        items: items.length,
+      });
     }
   }
 
@@ -281,7 +280,7 @@ export class SqliteStorage implements Storage {
     try {
       return this.#prepared(sql).run(...params).changes;
     } catch (err) {
-      throw createError('CCES_ERR_STORAGE_WRITE', 'a SQLite delete failed', {}, err);
+      throw writeError(err, 'a SQLite delete failed', {});
     }
   }
 
@@ -306,4 +305,25 @@ export class SqliteStorage implements Storage {
     }
     return this.#db;
   }
+}
+
+/**
+ * A failed write as a catalogue error: `CCES_ERR_STORAGE_UNAVAILABLE` for a transient cause
+ * (the storage manager holds the writes and retries them), else `CCES_ERR_STORAGE_WRITE`.
+ */
+function writeError(err: unknown, what: string, details: Record<string, unknown>): Error {
+  const code = (err as { code?: unknown }).code;
+  // Only SQLite's own codes: a closed database (CCES_ERR_STORAGE_UNAVAILABLE from #conn) will
+  // not open by itself, so holding writes for it would hold them until shutdown.
+  const sqliteCode = typeof code === 'string' && code.startsWith('SQLITE_') ? code : undefined;
+  if (sqliteCode !== undefined && TRANSIENT.test(sqliteCode)) {
+    // The cause's own message ("database or disk is full") follows in the logs.
+    return createError(
+      'CCES_ERR_STORAGE_UNAVAILABLE',
+      `the SQLite database cannot take writes now (${sqliteCode})`,
+      { ...details, sqliteCode },
+      err,
+    );
+  }
+  return createError('CCES_ERR_STORAGE_WRITE', what, { ...details, sqliteCode }, err);
 }

@@ -255,20 +255,29 @@ describe('write failures', () => {
     }
   });
 
-  it('answers 500 when the database refuses the commit, and 204 once it takes writes again', async () => {
-    const f = await makeApi();
-    try {
-      const db = (f.storage as SqliteStorage).database;
-      db.pragma('query_only = ON');
-      const res = await post(f, '/api/write', 'x,cluster=c event="y" 1');
-      assert.equal(res.statusCode, 500);
-      assert.equal(res.json().code, 'CCES_ERR_STORAGE_WRITE');
+  it(
+    'holds a write while the database is read-only, answers others 503, commits it after',
+    { timeout: 10_000 },
+    async () => {
+      const f = await makeApi({ maxQueue: 1 });
+      try {
+        const db = (f.storage as SqliteStorage).database;
+        db.pragma('query_only = ON');
+        const held = post(f, '/api/write', 'x,cluster=c event="y" 1');
+        while (f.stats.get('storage', 'unavailable') === 0) await new Promise(setImmediate);
+        assert.equal((await f.app.inject({ url: '/readyz' })).statusCode, 503);
+        const refused = await post(f, '/api/write', 'x,cluster=c event="z" 2');
+        assert.equal(refused.statusCode, 503);
+        assert.equal(refused.headers['retry-after'], '5');
+        assert.match(refused.json().message, /^the storage is unavailable and 1 records are held/);
 
-      db.pragma('query_only = OFF');
-      assert.equal((await post(f, '/api/write', 'x,cluster=c event="y" 1')).statusCode, 204);
-      assert.equal((await all(f)).length, 1);
-    } finally {
-      await f.close();
-    }
-  });
+        db.pragma('query_only = OFF');
+        assert.equal((await held).statusCode, 204);
+        assert.equal((await f.app.inject({ url: '/readyz' })).statusCode, 200);
+        assert.equal((await all(f)).length, 1);
+      } finally {
+        await f.close();
+      }
+    },
+  );
 });
