@@ -19,11 +19,18 @@ const USAGE = `usage: cc-event-store [--config <file>] [--validate] [--help]
                        then exit (opens no storage and binds no port)
   -h, --help           show this help
 
-Environment: LOG_LEVEL (trace, debug, info, warn, error, fatal; default info).
+Environment: LOG_LEVEL (fatal, error, warn, info, debug, trace or silent; default info).
 Signals: SIGINT or SIGTERM stops the store gracefully; a second one forces the exit.
          SIGHUP reloads receivers, sinks and their rules; a config error keeps the
          running config and is logged.
 `;
+
+/** The values `LOG_LEVEL` may take: pino's levels. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+// Start-up errors that are the config's fault: the operator needs the sentence, not a stack.
+const CONFIG_FAULT =
+  /^CCES_ERR_(CONFIG_[A-Z_]+|PLUGIN_[A-Z_]+|AUTH_KEY_INVALID|RULE_INVALID|STORAGE_OPEN)$/;
 
 /** What the command line asks for. */
 export interface CliArgs {
@@ -63,6 +70,14 @@ export async function runCli(argv: readonly string[]): Promise<number | undefine
   if (args.help) {
     process.stdout.write(USAGE);
     return 0;
+  }
+  const level = process.env.LOG_LEVEL;
+  if (level !== undefined && !LOG_LEVELS.includes(level)) {
+    const levels = LOG_LEVELS.join(', ');
+    process.stderr.write(
+      `cc-event-store: LOG_LEVEL "${level}" is not a log level; use one of ${levels}\n\n${USAGE}`,
+    );
+    return 2;
   }
   return args.validate ? validate(args.config) : run(args.config);
 }
@@ -104,11 +119,14 @@ function summary(cfg: HostConfig): string {
 }
 
 async function run(path: string): Promise<number | undefined> {
-  const [{ createLogger }, { startHost }] = await Promise.all([
+  const [{ createLogger }, { startHost }, { destination, stdSerializers }] = await Promise.all([
     import('./logger.ts'),
     import('./host.ts'),
+    import('pino'),
   ]);
-  const logger = createLogger();
+  // Synchronous writes: with pino's default asynchronous stdout, process.exit can overtake a
+  // write in flight, and the last lines (storage closed, `stopped`) come out of order.
+  const logger = createLogger({}, destination({ dest: 1, sync: true }));
   let host: Host | undefined;
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -132,7 +150,7 @@ async function run(path: string): Promise<number | undefined> {
   try {
     host = await startHost(resolve(path), { logger });
   } catch (err) {
-    logFailure(logger, err);
+    logFailure(logger, err, stdSerializers.err);
     return 1;
   }
   // A signal that came while starting is acted on now that there is something to stop.
@@ -145,9 +163,18 @@ async function stopAndExit(host: Host): Promise<never> {
   process.exit(host.stopFailures > 0 ? 1 : 0);
 }
 
-/** Logs the start-up error once: its code on top, message, details and cause in `err`. */
-function logFailure(logger: Logger, err: unknown): void {
-  logger.fatal({ code: (err as { code?: unknown }).code, err }, 'start-up failed');
+/**
+ * Logs the start-up error once: its code on top, message, details and cause in `err`. A
+ * config fault is also printed to stderr as `--validate` prints it, and logged without stack.
+ */
+function logFailure(logger: Logger, err: unknown, serialize: (e: Error) => object): void {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string' || !CONFIG_FAULT.test(code)) {
+    return void logger.fatal({ code, err }, 'start-up failed');
+  }
+  process.stderr.write(`${code}: ${(err as Error).message}\n`);
+  const noStack = (e: Error) => ({ ...serialize(e), stack: undefined });
+  logger.child({}, { serializers: { err: noStack } }).fatal({ code, err }, 'start-up failed');
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

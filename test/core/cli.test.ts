@@ -21,11 +21,11 @@ interface Run {
   lines(): Record<string, unknown>[];
 }
 
-function run(args: string[], viaShim = true): Run {
+function run(args: string[], viaShim = true, env: NodeJS.ProcessEnv = {}): Run {
   const argv = viaShim ? [shim, ...args] : ['--import', 'tsx', 'core/cli.ts', ...args];
   const child = spawn(process.execPath, argv, {
     cwd: repoRoot,
-    env: { ...process.env, LOG_LEVEL: 'info' },
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
   });
   const r: Run = {
     child,
@@ -60,7 +60,7 @@ function run(args: string[], viaShim = true): Run {
 }
 
 /** A temp copy of the default config on port 0 with its database in the temp folder. */
-function defaultCopy(receivers: unknown = {}): ConfigDir {
+function defaultCopy(receivers: unknown = {}, storageKeys: object = {}): ConfigDir {
   const read = (name: string) =>
     JSON.parse(readFileSync(resolve(repoRoot, 'config', name), 'utf8'));
   const storage = read('storage.json');
@@ -68,7 +68,7 @@ function defaultCopy(receivers: unknown = {}): ConfigDir {
   const d = new ConfigDir({
     'config.json': read('config.json'),
     'receivers.json': receivers,
-    'storage.json': storage,
+    'storage.json': { ...storage, ...storageKeys },
     'api.json': { ...read('api.json'), port: 0 },
   });
   dirs.push(d);
@@ -160,6 +160,33 @@ describe('cc-event-store', { concurrency: true }, () => {
         ': listen EADDRINUSE: address already in use 127.0.0.1:8098',
     );
     assert.equal(r.lines().at(-1)!.msg, 'start-up failed');
+  });
+
+  it('prints a start-up config fault as --validate does and logs it without stack', async () => {
+    const d = defaultCopy({}, { flush_time: 'soon' });
+    const r = run(['--config', d.file('config.json')]);
+    assert.equal(await r.exited, 1);
+    const message =
+      `invalid config value in ${d.file('storage.json')} at /flush_time: expected a Go-style ` +
+      `duration such as "300ms", "10s", "1h30m" or "48h", found "soon"; correct the value, ` +
+      `or remove the key to use the default`;
+    assert.equal(r.stderr, `CCES_ERR_CONFIG_INVALID: ${message}\n`);
+    const fatal = r.lines().filter((l) => l.level === 60);
+    assert.equal(fatal.length, 1);
+    const err = fatal[0]!.err as Record<string, unknown>;
+    assert.equal(fatal[0]!.code, 'CCES_ERR_CONFIG_INVALID');
+    assert.equal(err.message, message);
+    assert.equal('stack' in err, false);
+    assert.equal(existsSync(d.file('data')), false);
+  });
+
+  it('refuses an unknown LOG_LEVEL with exit 2 and lists the levels', async () => {
+    const r = run(['--config', 'config/config.json'], true, { LOG_LEVEL: 'verbose' });
+    assert.equal(await r.exited, 2);
+    assert.equal(r.stdout, '');
+    const levels = 'fatal, error, warn, info, debug, trace, silent';
+    const first = `cc-event-store: LOG_LEVEL "verbose" is not a log level; use one of ${levels}\n`;
+    assert.ok(r.stderr.startsWith(`${first}\nusage: cc-event-store `), r.stderr);
   });
 
   it('prints help with exit 0 and refuses unknown options with exit 2', async () => {

@@ -30,6 +30,7 @@ describe('public entry cc-event-store', () => {
       'extraToJson',
       'formatRfc3339',
       'hasCode',
+      'loglevelOf',
       'matchesQuery',
       'nowNanos',
       'parseDuration',

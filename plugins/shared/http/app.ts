@@ -36,9 +36,12 @@ export interface HttpAppOptions {
 /** Default time to receive a whole request: a 64 MiB body at about 0.5 MB/s. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
 
-/** Per-route setting: the error body format (`influx`: `{"error": ...}` as InfluxDB 1.x). */
+/** Per-route settings of error answers. */
 export interface RouteDialect {
+  /** The error body format (`influx`: `{"error": ...}` as InfluxDB 1.x). */
   dialect?: 'cces' | 'influx';
+  /** The config key that sets the route's body limit, named when a body passes it. */
+  bodyLimitKey?: string;
 }
 
 /** Creates the instance with the store's error and not-found answers installed. */
@@ -82,15 +85,22 @@ export function sendFailure(request: FastifyRequest, reply: FastifyReply, f: Htt
 function installErrorHandling(app: HttpApp, logger: Logger): void {
   const busy = new BurstLogger(logger, 'warn', 'requests refused: retry later');
 
+  // The one place a failed request is logged: routes throw and never log what they throw.
   app.setErrorHandler((err, request, reply) => {
     const f = toHttpFailure(err);
+    // Fastify's own sentence names neither the limit nor how to raise it.
+    if ((err as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      f.message = bodyTooLarge(request);
+    }
+    const route = request.routeOptions.url;
     if (isServerFault(f)) {
-      logger.error(
-        { err, method: request.method, route: request.routeOptions.url },
-        'request failed',
-      );
+      logger.error({ err, code: f.code, method: request.method, route }, 'request failed');
     } else if (f.status === 503) {
-      busy.add(1, { code: f.code, route: request.routeOptions.url });
+      busy.add(1, { code: f.code, route });
+    } else {
+      // The client's doing (a bad request, or an ability this backend lacks): not our failure.
+      const where = { status: f.status, code: f.code, method: request.method, route };
+      logger.debug(where, 'request refused');
     }
     return sendFailure(request, reply, f);
   });
@@ -106,6 +116,14 @@ function installErrorHandling(app: HttpApp, logger: Logger): void {
   });
 
   app.addHook('onClose', async () => busy.flush());
+}
+
+function bodyTooLarge(request: FastifyRequest): string {
+  const limit = request.routeOptions.bodyLimit;
+  const key = (request.routeOptions.config as RouteDialect | undefined)?.bodyLimitKey;
+  return key === undefined
+    ? `the body exceeds the limit of ${limit} bytes`
+    : `the body exceeds ${key} (${limit} bytes)`;
 }
 
 /**

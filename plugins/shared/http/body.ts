@@ -27,7 +27,8 @@ export function acceptRawBodies(app: FastifyInstance): void {
 
 /**
  * Returns the body's bytes after `Content-Encoding` is undone. Throws
- * `CCES_ERR_HTTP_BODY_TOO_LARGE` when the decompressed body passes `limit` bytes,
+ * `CCES_ERR_HTTP_BODY_TOO_LARGE` when the decompressed body passes `limit` bytes (the
+ * message names `limitKey`, the config key that sets it, when given),
  * `CCES_ERR_HTTP_BODY_INVALID` for broken compressed data and
  * `CCES_ERR_HTTP_UNSUPPORTED_ENCODING` for encodings other than gzip, deflate and identity.
  */
@@ -35,6 +36,7 @@ export async function decodeBody(
   body: Buffer | undefined,
   encoding: string | undefined,
   limit: number,
+  limitKey?: string,
 ): Promise<Buffer> {
   const raw = body ?? Buffer.alloc(0);
   const enc = (encoding ?? '').trim().toLowerCase();
@@ -51,16 +53,17 @@ export async function decodeBody(
   return new Promise((resolve, reject) => {
     decode(raw, { maxOutputLength: limit }, (err, out) => {
       if (err === null) return resolve(out);
-      reject(decodeFailure(err, enc, limit));
+      reject(decodeFailure(err, enc, limit, limitKey));
     });
   });
 }
 
-function decodeFailure(err: Error, enc: string, limit: number) {
+function decodeFailure(err: Error, enc: string, limit: number, limitKey?: string) {
   if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+    const max = limitKey === undefined ? `${limit} bytes` : `${limitKey} (${limit} bytes)`;
     return createError(
       'CCES_ERR_HTTP_BODY_TOO_LARGE',
-      `the ${enc} body decompresses to more than ${limit} bytes`,
+      `the ${enc} body decompresses to more than ${max}`,
       { limit, encoding: enc },
       err,
     );

@@ -109,9 +109,13 @@ export function toHttpFailure(err: unknown): HttpFailure {
   return failure('CCES_ERR_HTTP_INTERNAL', 'the request failed; the server log has the cause');
 }
 
-/** True when a failure is the server's fault and worth an error log line. */
+/**
+ * True when a failure is the server's fault and worth an error log line: a 5xx but 501 (the
+ * client asked for an ability the backend lacks) and 503 (busy or storage away; logged as a
+ * burst at warn).
+ */
 export function isServerFault(f: HttpFailure): boolean {
-  return f.status >= 500 && f.status !== 503;
+  return f.status >= 500 && f.status !== 501 && f.status !== 503;
 }
 
 function failure(code: string, message: string): HttpFailure {

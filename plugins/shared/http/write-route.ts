@@ -5,7 +5,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { ReceiverContext } from '../../../core/contracts/receiver.ts';
-import { createError } from '../../../core/errors.ts';
 import type { Precision } from '../../../core/time.ts';
 import type { HttpApp } from './app.ts';
 import { acceptRawBodies, decodeBody } from './body.ts';
@@ -18,19 +17,20 @@ import {
 } from './write-reply.ts';
 
 /** `?precision=` values and what they mean; `n` and `u` are InfluxDB's spellings. */
-const PRECISION: Record<string, Precision | undefined> = {
+const PRECISION: Record<string, Precision> = {
   auto: 'auto',
   s: 's',
   ms: 'ms',
   us: 'us',
-  u: 'us',
   ns: 'ns',
+  u: 'us',
   n: 'ns',
-  m: undefined,
-  h: undefined,
 };
 
+// Only values the route takes, so that the schema's "must be one of" lists nothing refused.
+// InfluxDB's `m` and `h` are not among them: the write path reads `s` to `ns` only.
 const PrecisionParam = Type.Enum(Object.keys(PRECISION));
+const InfluxPrecisionParam = Type.Enum(['s', 'ms', 'u', 'n', 'us', 'ns']);
 
 /** Query string of `/api/write` and of the HTTP receiver. */
 export const WriteQuerySchema = Type.Object(
@@ -44,7 +44,7 @@ export const WriteQuerySchema = Type.Object(
 /** Query string of InfluxDB's `/write`; its other parameters (rp, u, p, ...) are ignored. */
 export const InfluxWriteQuerySchema = Type.Object({
   db: Type.Optional(Type.String({ minLength: 1 })),
-  precision: Type.Optional(PrecisionParam),
+  precision: Type.Optional(InfluxPrecisionParam),
 });
 
 /** What a write route needs. */
@@ -85,7 +85,7 @@ export function registerWriteRoutes(app: HttpApp, opts: WriteRouteOptions): void
       child.post(url, {
         schema,
         bodyLimit: opts.maxBodySize,
-        config: { dialect: opts.dialect },
+        config: { dialect: opts.dialect, bodyLimitKey: 'max_body_size' },
         onRequest: opts.onRequest,
         handler: (request, reply) => write(request, reply, opts),
       });
@@ -95,24 +95,14 @@ export function registerWriteRoutes(app: HttpApp, opts: WriteRouteOptions): void
 
 async function write(request: FastifyRequest, reply: FastifyReply, opts: WriteRouteOptions) {
   const q = request.query as Query;
-  const precision = precisionOf(q.precision, opts.precision);
+  const precision = q.precision === undefined ? opts.precision : PRECISION[q.precision]!;
   const body = await decodeBody(
     request.body as Buffer | undefined,
     request.headers['content-encoding'],
     opts.maxBodySize,
+    'max_body_size',
   );
   const cluster = q.cluster ?? q.db ?? opts.cluster;
   const result = await opts.ingest(body, { cluster, precision });
   return ingestReply(reply, result, opts.dialect);
-}
-
-function precisionOf(text: string | undefined, fallback: Precision): Precision {
-  if (text === undefined) return fallback;
-  const p = PRECISION[text];
-  if (p !== undefined) return p;
-  throw createError(
-    'CCES_ERR_QUERY_INVALID',
-    `precision "${text}" is not supported; use ns (n), us (u), ms or s`,
-    { precision: text },
-  );
 }

@@ -89,7 +89,10 @@ describe('the rest API plugin', () => {
     const { base } = await start({ port: 0, max_body_size: '1KiB', keep_alives_enabled: false });
     const big = await fetch(`${base}/api/write`, { method: 'POST', body: 'x'.repeat(2048) });
     assert.equal(big.status, 413);
-    assert.equal(((await big.json()) as { code: string }).code, 'CCES_ERR_HTTP_BODY_TOO_LARGE');
+    assert.deepEqual(await big.json(), {
+      code: 'CCES_ERR_HTTP_BODY_TOO_LARGE',
+      message: 'the body exceeds max_body_size (1024 bytes)',
+    });
     const ok = await fetch(`${base}/api/write`, {
       method: 'POST',
       body: 'k,cluster=c event="x" 1',

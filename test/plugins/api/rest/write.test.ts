@@ -104,9 +104,14 @@ describe('POST /api/write', () => {
       const got = (await all(f)).find((r) => r.payload === p);
       assert.equal(got?.time, time, p);
     }
-    const bad = await post(f, '/api/write?precision=h', line('h'));
-    assert.equal(bad.statusCode, 400);
-    assert.equal(bad.json().code, 'CCES_ERR_QUERY_INVALID');
+    for (const p of ['xx', 'h', 'm']) {
+      const bad = await post(f, `/api/write?precision=${p}`, line(p));
+      assert.equal(bad.statusCode, 400);
+      assert.deepEqual(bad.json(), {
+        code: 'CCES_ERR_QUERY_INVALID',
+        message: 'querystring/precision must be one of auto, s, ms, us, ns, u, n',
+      });
+    }
   });
 
   it('refuses unknown query parameters', async () => {
@@ -130,10 +135,13 @@ describe('POST /api/write', () => {
     assert.deepEqual(got, ['gz', 'df']);
   });
 
-  it('answers 413 for a body over the limit and for a gzip bomb', async () => {
+  it('answers 413 naming max_body_size for a body over the limit and for a gzip bomb', async () => {
     const big = await post(f, '/api/write', Buffer.alloc(1024 * 1024 + 1, 0x61));
     assert.equal(big.statusCode, 413);
-    assert.equal(big.json().code, 'CCES_ERR_HTTP_BODY_TOO_LARGE');
+    assert.deepEqual(big.json(), {
+      code: 'CCES_ERR_HTTP_BODY_TOO_LARGE',
+      message: 'the body exceeds max_body_size (1048576 bytes)',
+    });
 
     const bomb = gzipSync(Buffer.alloc(16 * 1024 * 1024, 0x61));
     assert.ok(bomb.length < 64 * 1024);
@@ -141,7 +149,7 @@ describe('POST /api/write', () => {
     assert.equal(res.statusCode, 413);
     assert.deepEqual(res.json(), {
       code: 'CCES_ERR_HTTP_BODY_TOO_LARGE',
-      message: 'the gzip body decompresses to more than 1048576 bytes',
+      message: 'the gzip body decompresses to more than max_body_size (1048576 bytes)',
     });
   });
 
@@ -192,13 +200,15 @@ describe('POST /write (InfluxDB 1.x)', () => {
     });
   });
 
-  it('refuses precision m and h with an InfluxDB error body', async () => {
-    const res = await post(f, '/write?db=influxc&precision=m', 'cpu event="m" 1');
-    assert.equal(res.statusCode, 400);
-    assert.deepEqual(res.json(), {
-      error: 'precision "m" is not supported; use ns (n), us (u), ms or s',
-      code: 'CCES_ERR_QUERY_INVALID',
-    });
+  it('refuses precision m, h and auto in an InfluxDB error body listing the others', async () => {
+    for (const p of ['m', 'h', 'auto']) {
+      const res = await post(f, `/write?db=influxc&precision=${p}`, 'cpu event="m" 1');
+      assert.equal(res.statusCode, 400);
+      assert.deepEqual(res.json(), {
+        error: 'querystring/precision must be one of s, ms, u, n, us, ns',
+        code: 'CCES_ERR_QUERY_INVALID',
+      });
+    }
   });
 
   it('answers /ping with 204', async () => {
