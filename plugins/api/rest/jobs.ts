@@ -69,7 +69,8 @@ export function registerJobRoute({ app, ctx, authenticate }: RouteDeps): void {
       }
       const parts: string[] = [];
       for (const run of runs) parts.push(await runJson(ctx.storage, cluster, run));
-      const body = `{"cluster":${JSON.stringify(cluster)},"jobId":${JSON.stringify(jobId)},"runs":[${parts.join(',')}]}`;
+      const head = `"cluster":${JSON.stringify(cluster)},"jobId":${JSON.stringify(jobId)}`;
+      const body = `{${head},"runs":[${parts.join(',')}]}`;
       return reply.type('application/json; charset=utf-8').send(body);
     },
   });

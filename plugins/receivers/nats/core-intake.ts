@@ -103,16 +103,16 @@ export class CoreIntake {
    * loses the message.
    */
   async #handle(batch: Item[]): Promise<void> {
-    let todo = batch;
-    while (todo.length > 0) {
-      const bodies = todo.map((i) => i.body);
-      const outcomes = await ingestMessages(this.#ctx.ingest, bodies, todo[0]!.opts);
+    let pending = batch;
+    while (pending.length > 0) {
+      const bodies = pending.map((i) => i.body);
+      const outcomes = await ingestMessages(this.#ctx.ingest, bodies, pending[0]!.opts);
       const retry: Item[] = [];
       let retryErr: unknown;
       outcomes.forEach((err, i) => {
         if (err === undefined) return;
         if (hasCode(err, 'CCES_ERR_INGEST_OVERLOADED') && !this.#stopping) {
-          retry.push(todo[i]!);
+          retry.push(pending[i]!);
           retryErr = err;
         } else this.#lost(err);
       });
@@ -120,7 +120,7 @@ export class CoreIntake {
         this.#ctx.count('overloaded_retries', retry.length);
         await sleep(retryDelayMs(retryErr));
       }
-      todo = retry;
+      pending = retry;
     }
   }
 

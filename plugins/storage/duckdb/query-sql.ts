@@ -39,7 +39,8 @@ export function buildQuery(q: StorageQuery): BuiltQuery {
  * path or a payload that is not JSON (json_extract_string would throw on it).
  */
 export function jsonValueSql(path: string, p: Params): string {
-  return `CASE WHEN json_valid(payload) THEN json_extract_string(payload, ${p.text(checkJsonPath(path))}) END`;
+  const at = p.text(checkJsonPath(path));
+  return `CASE WHEN json_valid(payload) THEN json_extract_string(payload, ${at}) END`;
 }
 
 /** The WHERE conditions of `q` (to be joined with AND); parameters go to `p` in order. */

@@ -43,8 +43,11 @@ export function hardenInstance(instance: DuckDBInstance): Promise<string> {
 
 // Names of functions that read files or run SQL text, refused before DuckDB sees them even
 // though the hardened instance would refuse the file access itself.
-const FORBIDDEN =
-  /\b(read_\w+|\w+_scan|glob|query|query_table|sniff_csv|parquet_\w+|checkpoint|force_checkpoint|nextval|setval)\s*\(/i;
+const FORBIDDEN = new RegExp(
+  '\\b(read_\\w+|\\w+_scan|glob|query|query_table|sniff_csv|parquet_\\w+|' +
+    'checkpoint|force_checkpoint|nextval|setval)\\s*\\(',
+  'i',
+);
 
 /** Runs one read-only SELECT with limits; see Storage.sql in the contract for rejections. */
 export async function runSandboxedSql(

@@ -5,21 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode } from '../../../core/lineproto/index.ts';
 import type { DecodeResult } from '../../../core/lineproto/index.ts';
-import type { FieldValue, Message } from '../../../core/message.ts';
-
-function nul<T>(obj: Record<string, T>): Record<string, T> {
-  return Object.assign(Object.create(null) as Record<string, T>, obj);
-}
-
-function m(
-  line: number,
-  name: string,
-  tags: Record<string, string>,
-  fields: Record<string, FieldValue>,
-  time: bigint,
-): Message {
-  return { name, tags: nul(tags), fields: nul(fields), time, line };
-}
+import { m, nul } from './expect.ts';
 
 function ns(input: Buffer | string): DecodeResult {
   return decode(input, { precision: 'ns', now: 99n });

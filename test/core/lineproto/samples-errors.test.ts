@@ -6,28 +6,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode } from '../../../core/lineproto/index.ts';
 import type { DecodeResult } from '../../../core/lineproto/index.ts';
-import type { FieldValue, Message } from '../../../core/message.ts';
 import { readSample, sampleNames } from '../../helpers/samples.ts';
-
-const NOW = 42n;
-
-function nul<T>(obj: Record<string, T>): Record<string, T> {
-  return Object.assign(Object.create(null) as Record<string, T>, obj);
-}
-
-function m(
-  line: number,
-  name: string,
-  tags: Record<string, string>,
-  fields: Record<string, FieldValue>,
-  time: bigint,
-): Message {
-  return { name, tags: nul(tags), fields: nul(fields), time, line };
-}
-
-function decodeSample(name: string): DecodeResult {
-  return decode(readSample(name), { now: NOW });
-}
+import { NOW, decodeSample, m } from './expect.ts';
 
 /** Line, column and reason of each error. */
 function errorsOf(result: DecodeResult): [number, number, string][] {

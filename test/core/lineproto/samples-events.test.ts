@@ -4,33 +4,10 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decode } from '../../../core/lineproto/index.ts';
-import type { DecodeResult } from '../../../core/lineproto/index.ts';
-import type { FieldValue, Message } from '../../../core/message.ts';
-import { readSample } from '../../helpers/samples.ts';
-
-const NOW = 42n;
-
-function nul<T>(obj: Record<string, T>): Record<string, T> {
-  return Object.assign(Object.create(null) as Record<string, T>, obj);
-}
-
-function m(
-  line: number,
-  name: string,
-  tags: Record<string, string>,
-  fields: Record<string, FieldValue>,
-  time: bigint,
-): Message {
-  return { name, tags: nul(tags), fields: nul(fields), time, line };
-}
+import { decodeSample, m } from './expect.ts';
 
 /** Compact JSON, exactly as the samples write their payloads. */
 const j = (value: unknown): string => JSON.stringify(value);
-
-function decodeSample(name: string): DecodeResult {
-  return decode(readSample(name), { now: NOW });
-}
 
 const adapter = { hostname: 'ctrl01', type: 'node', 'type-id': '0' };
 const tc = { cluster: 'testcluster' };
