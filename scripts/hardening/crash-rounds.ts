@@ -2,7 +2,9 @@
  * Long-form crash safety: `node --import tsx scripts/hardening/crash-rounds.ts
  * --backend sqlite|postgres|duckdb --ingest http|jetstream --rounds 20`. Kills the store with
  * SIGKILL at random moments under sustained load, restarts it, and prints rounds, events
- * sent, acknowledged, found, lost, duplicated and peak RSS.
+ * sent, acknowledged, found, lost, duplicated and peak RSS. `--store-heap-mb N` runs the
+ * store with V8's old space capped at N MiB, to show that its memory is bounded rather than
+ * merely collected late.
  */
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -19,6 +21,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '20' },
     writers: { type: 'string', default: '4' },
     batch: { type: 'string', default: '100' },
+    'store-heap-mb': { type: 'string' },
   },
 });
 const backend = values.backend as Backend;
@@ -49,7 +52,10 @@ const nc = values.ingest === 'jetstream' ? await connect({ servers: '127.0.0.1:4
 const ingest: CrashIngest =
   nc === undefined ? { kind: 'http' } : { kind: 'jetstream', nc, subject: `${tag}.events` };
 
-out(`crash rounds: backend=${backend} ingest=${values.ingest} rounds=${rounds}`);
+out(
+  `crash rounds: backend=${backend} ingest=${values.ingest} rounds=${rounds}` +
+    (values['store-heap-mb'] ? ` store heap cap ${values['store-heap-mb']} MiB` : ''),
+);
 const started = Date.now();
 const { tally, store } = await runCrashRounds(
   {
@@ -59,6 +65,9 @@ const { tally, store } = await runCrashRounds(
     batch: Number(values.batch),
     killAfterMs: [300, 2500],
     seed: 20261203,
+    env: values['store-heap-mb']
+      ? { NODE_OPTIONS: `--max-old-space-size=${values['store-heap-mb']}` }
+      : undefined,
   },
   rounds,
   (t) =>

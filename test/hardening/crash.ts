@@ -33,6 +33,8 @@ export interface CrashOptions {
   /** Random kill moment: between these many ms after the load starts. */
   killAfterMs: [number, number];
   seed: number;
+  /** Extra environment of the store process (such as NODE_OPTIONS for a heap bound). */
+  env?: Record<string, string>;
 }
 
 /** Peak RSS (VmHWM) of a process, MiB; 0 when it is gone. */
@@ -135,7 +137,7 @@ export async function runCrashRounds(
     peakRssMiB: 0,
   };
   const allAcked = new Set<string>();
-  let store = await StoreProcess.start(o.configPath);
+  let store = await StoreProcess.start(o.configPath, o.env);
   for (let round = 1; round <= rounds; round++) {
     const stop = { now: false };
     const run = await load(store, o, round, stop);
@@ -145,7 +147,7 @@ export async function runCrashRounds(
     await store.kill();
     stop.now = true;
     await run.done;
-    store = await StoreProcess.start(o.configPath);
+    store = await StoreProcess.start(o.configPath, o.env);
 
     for (const id of run.acked) allAcked.add(id);
     const seen = await settle(store, allAcked, o.ingest.kind === 'jetstream' ? 30_000 : 0);

@@ -16,7 +16,8 @@ export interface OverloadResult {
   peakRssMiB: number;
 }
 
-function rssMiB(pid: number | undefined): number {
+/** Current RSS (VmRSS) of a process, MiB; 0 when it is gone. */
+export function rssMiB(pid: number | undefined): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
