@@ -20,6 +20,9 @@ export type { StorageManagerConfig, StorageManagerOptions } from './storage-conf
 
 const SCOPE = 'storage';
 
+/** Batches committed before the write lane is given up for a turn (see #commitSome). */
+const LANE_TURN = 16;
+
 /** Retry-After while the storage is away: its past commit rate says nothing about when. */
 const HELD_RETRY_AFTER_S = 5;
 
@@ -50,6 +53,8 @@ export class StorageManager implements Sink {
   #warnedLate = false;
   /** `performance.now()` when a batch began waiting for an unavailable storage. */
   #heldSince: number | undefined;
+  /** Set while a drain with room for another batch waits for writers. */
+  #onArrival: (() => void) | undefined;
 
   constructor(
     storage: Storage,
@@ -108,6 +113,8 @@ export class StorageManager implements Sink {
     }
     const answer = this.#queue.push(batch);
     this.#gauge();
+    this.#onArrival?.();
+    this.#onArrival = undefined;
     this.#kick();
     return answer;
   }
@@ -168,13 +175,38 @@ export class StorageManager implements Sink {
   }
 
   async #drain(): Promise<void> {
-    for (let slices = this.#queue.take(this.#opts.batchSize); slices.length > 0;) {
-      await this.#exclusive(() => {
-        this.#checkWait(slices[0]!.writer.queuedAt);
-        return this.#commit(slices);
-      });
-      slices = this.#queue.take(this.#opts.batchSize);
+    while (await this.#exclusive(() => this.#commitSome()));
+  }
+
+  /**
+   * Commits batches from the queue, with up to the storage's `writeConcurrency` in flight,
+   * until the queue is empty or LANE_TURN batches went; then the lane is given up for a turn
+   * so that retention and rejected input get their share under sustained load. Resolves
+   * true when it stopped for that turn rather than for an empty queue.
+   */
+  async #commitSome(): Promise<boolean> {
+    const inflight = new Set<Promise<void>>();
+    let started = 0;
+    while (started < LANE_TURN) {
+      const slices = this.#queue.take(this.#opts.batchSize);
+      if (slices.length === 0) {
+        if (inflight.size === 0) break;
+        // Room for another batch: wake on the next writer (on the turn after it arrived, so
+        // that writers arriving together still share a batch) or when a commit ends.
+        const arrival = new Promise<void>((wake) => (this.#onArrival = () => setImmediate(wake)));
+        await Promise.race([...inflight, arrival]);
+        this.#onArrival = undefined;
+        continue;
+      }
+      this.#checkWait(slices[0]!.writer.queuedAt);
+      const commit: Promise<void> = this.#commit(slices).finally(() => inflight.delete(commit));
+      inflight.add(commit);
+      started++;
+      const concurrency = Math.max(1, Math.trunc(this.#storage.writeConcurrency ?? 1));
+      while (inflight.size >= concurrency) await Promise.race(inflight);
     }
+    await Promise.all(inflight);
+    return started === LANE_TURN;
   }
 
   /** Counts batches whose oldest record waited longer than flush_time for its commit. */

@@ -86,6 +86,12 @@ export class WriteQueue {
   commit(slices: readonly Slice[], outcomes: readonly WriteOutcome[]): void {
     let i = 0;
     for (const { writer: w, start, end } of slices) {
+      if (w.failed) {
+        // Another batch of this writer failed while this one was in flight: the writer has
+        // its answer, and `fail` took all its uncommitted records off the depth already.
+        i += end - start;
+        continue;
+      }
       for (let j = start; j < end; j++) w.outcomes[j] = outcomes[i++]!;
       w.committed += end - start;
       this.#depth -= end - start;
@@ -93,7 +99,10 @@ export class WriteQueue {
     }
   }
 
-  /** Rejects every writer of a failed batch; their records not yet handed out are dropped. */
+  /**
+   * Rejects every writer of a failed batch; their records not yet handed out are dropped.
+   * Records of theirs in another batch still in flight may yet commit; `commit` skips them.
+   */
   fail(slices: readonly Slice[], err: Error): void {
     for (const { writer: w } of slices) {
       if (w.failed) continue;

@@ -94,6 +94,15 @@ export interface Storage {
    */
   write(batch: readonly EventRecord[]): Promise<WriteOutcome[]>;
 
+  /**
+   * How many `write` calls the host may have in flight at once (since contract 1.1.0).
+   * Absent or 1: one at a time. Above 1 the batches must be safe to write together and may
+   * commit in any order; a storage that queues them for one writer of its own (a thread, a
+   * connection) keeps that writer busy while the host prepares the next batch. Read before
+   * each batch, so it may change while the storage runs.
+   */
+  readonly writeConcurrency?: number;
+
   /** Answers an event or log query, ordered by (time, id) in `order`. */
   query(q: StorageQuery): Promise<QueryPage>;
 

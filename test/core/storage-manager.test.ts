@@ -142,33 +142,47 @@ describe('StorageManager', () => {
     assert.equal((await storedLabels()).length, 35);
   });
 
-  it('rejects every writer of a failed batch with CCES_ERR_STORAGE_WRITE', async () => {
-    storage.database.exec(`CREATE TRIGGER boom BEFORE INSERT ON events WHEN NEW.payload = 'boom'
+  // A batch that fails fails every writer with records in it; their other records may be
+  // committed already (big0..4 here), as a writer that is retried finds them as duplicates.
+  // With one batch in flight the failed writer's later records are dropped from the queue;
+  // with two (the SQLite writer thread), its next batch was already on its way and commits.
+  for (const [concurrency, laterOfFailed] of [
+    [1, []],
+    [2, ['big10', 'big11']],
+  ] as const) {
+    it(`rejects every writer of a failed batch with CCES_ERR_STORAGE_WRITE (${concurrency} in flight)`, async () => {
+      storage.database.exec(`CREATE TRIGGER boom BEFORE INSERT ON events WHEN NEW.payload = 'boom'
       BEGIN SELECT RAISE(ABORT, 'refused by trigger'); END`);
-    const m = manager({ batchSize: 5 });
-    const big = events(12, 'big');
-    big[7] = rec('event', 'ev', { cluster: 'c', label: 'boom' }, 'boom', T0 + 7n);
-    const bigAnswer = m.write(big);
-    const other = m.write(events(2, 'other', T0 + 100n));
-    const check = (err: any) => {
-      assert.equal(err.code, 'CCES_ERR_STORAGE_WRITE');
-      assert.equal(err.cause.code, 'SQLITE_CONSTRAINT_TRIGGER');
-      return true;
-    };
-    await assert.rejects(bigAnswer, check);
-    assert.deepEqual(await other, [{ status: 'stored' }, { status: 'stored' }]);
-    assert.deepEqual(await storedLabels(), [
-      'big0',
-      'big1',
-      'big2',
-      'big3',
-      'big4',
-      'other0',
-      'other1',
-    ]);
-    assert.equal(storageCounters()!.write_errors, 1);
-    assert.equal(m.queueDepth, 0);
-  });
+      const pinned: Storage = Object.create(storage, {
+        writeConcurrency: { value: concurrency },
+        write: { value: (batch: readonly EventRecord[]) => storage.write(batch) },
+      });
+      const m = manager({ batchSize: 5 }, pinned);
+      const big = events(12, 'big');
+      big[7] = rec('event', 'ev', { cluster: 'c', label: 'boom' }, 'boom', T0 + 7n);
+      const bigAnswer = m.write(big);
+      const other = m.write(events(2, 'other', T0 + 100n));
+      const check = (err: any) => {
+        assert.equal(err.code, 'CCES_ERR_STORAGE_WRITE');
+        assert.equal(err.cause.code, 'SQLITE_CONSTRAINT_TRIGGER');
+        return true;
+      };
+      await assert.rejects(bigAnswer, check);
+      assert.deepEqual(await other, [{ status: 'stored' }, { status: 'stored' }]);
+      assert.deepEqual(await storedLabels(), [
+        'big0',
+        'big1',
+        'big2',
+        'big3',
+        'big4',
+        ...laterOfFailed,
+        'other0',
+        'other1',
+      ]);
+      assert.equal(storageCounters()!.write_errors, 1);
+      assert.equal(m.queueDepth, 0);
+    });
+  }
 
   it('fails writers while the database is locked and recovers without a restart', async () => {
     const m = manager();
