@@ -4,7 +4,8 @@
  * Config: `database_path` (a file, relative to the config file's folder; its folder is
  * created), `busy_timeout` (duration, default "5s"), `synchronous` (`NORMAL` default,
  * `FULL`, `EXTRA`), `cache_size` (SQLite semantics, default -32768 = 32 MiB),
- * `background_checkpoint` (default true: WAL checkpoints run in a worker thread), and the
+ * `background_checkpoint` (default true: WAL checkpoints run in a worker thread),
+ * `writer_thread` (default true: events and logs are inserted in a worker thread), and the
  * original's `flags` list (`_timeout=5000`, `_busy_timeout`, `_sync`/`_synchronous`,
  * `_cache_size`, `_journal=WAL`). `username`/`password` of the original are accepted and
  * ignored: SQLite has no users.
@@ -30,6 +31,7 @@ export const SqliteConfigSchema = Type.Object(
     synchronous: Type.Optional(Synchronous),
     cache_size: Type.Optional(Type.Integer()),
     background_checkpoint: Type.Optional(Type.Boolean()),
+    writer_thread: Type.Optional(Type.Boolean()),
     flags: Type.Optional(Type.Array(Type.String())),
     username: Type.Optional(Type.String()),
     password: Type.Optional(Type.String()),
@@ -100,6 +102,7 @@ export default definePlugin({
       synchronous: config.synchronous ?? fromFlags.synchronous ?? 'NORMAL',
       cacheSize: config.cache_size ?? fromFlags.cacheSize ?? -32768,
       backgroundCheckpoint: config.background_checkpoint ?? true,
+      writerThread: config.writer_thread ?? true,
       logger: ctx.logger,
     });
   },

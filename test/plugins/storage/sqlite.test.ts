@@ -87,6 +87,41 @@ describe('sqlite storage specifics', () => {
     assert.equal(existsSync(`${file}-wal`), false, 'the WAL is removed on close');
   });
 
+  for (const [writerThread, concurrency] of [
+    [true, 4],
+    [false, 1],
+  ] as const) {
+    it(`gives the same outcomes with writer_thread ${writerThread}`, async () => {
+      const storage = await openAt(join(root, `writer-${writerThread}`), {
+        writer_thread: writerThread,
+      });
+      assert.equal(storage.writeConcurrency, concurrency);
+      const a = rec('event', 'ev', { cluster: 'c', hostname: 'n1' }, 'a', T0);
+      const far = rec('event', 'ev', { cluster: 'c' }, 'far', 2n ** 63n);
+      const log = rec('log', 'lg', { cluster: 'c', loglevel: 'INFO' }, 'l', T0 + 1n);
+      assert.deepEqual(await storage.write([a, a, far, log]), [
+        { status: 'stored' },
+        { status: 'duplicate' },
+        { status: 'rejected', reason: 'time_out_of_range' },
+        { status: 'stored' },
+      ]);
+      // Batches in flight together, as the storage manager sends them.
+      const batches = Array.from({ length: 6 }, (_, b) =>
+        Array.from({ length: 50 }, (_, i) =>
+          rec('event', 'ev', { cluster: 'c' }, `b${b}`, T0 + 10n + BigInt(b * 50 + i)),
+        ),
+      );
+      const outcomes = await Promise.all(batches.map((batch) => storage.write(batch)));
+      assert.deepEqual(
+        outcomes.flat().map((o) => o.status),
+        Array(300).fill('stored'),
+      );
+      assert.equal(await storage.ready(), true);
+      assert.deepEqual(await storage.stats().then((st) => [st.events, st.logs]), [301, 1]);
+      await storage.close();
+    });
+  }
+
   it('migrates a version-0 database and keeps an unrelated table', async () => {
     const dir = join(root, 'v0');
     const storage0 = await openAt(dir);

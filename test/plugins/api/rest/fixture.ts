@@ -31,6 +31,8 @@ export interface ApiFixture {
 
 /** Settings of a fixture. */
 export interface FixtureOptions extends Partial<RestApiOptions> {
+  /** More keys of the SQLite backend config. */
+  sqlite?: Record<string, unknown>;
   maxQueue?: number;
   batchSize?: number;
   flushTime?: string;
@@ -47,7 +49,7 @@ export async function makeApi(opts: FixtureOptions = {}): Promise<ApiFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'cces-api-'));
   const logger = opts.logger ?? pino({ level: 'silent' });
   const storage = (await sqlitePlugin.create(
-    { database_path: 'events.db' },
+    { database_path: 'events.db', ...opts.sqlite },
     { name: 'sqlite', logger, configDir: dir },
   )) as Storage;
   await storage.open();

@@ -269,7 +269,9 @@ describe('write failures', () => {
     'holds a write while the database is read-only, answers others 503, commits it after',
     { timeout: 10_000 },
     async () => {
-      const f = await makeApi({ maxQueue: 1 });
+      // query_only acts on one connection, so the writes stay on the main one here; a
+      // read-only file under the writer thread is in test/hardening/storage-faults.test.ts.
+      const f = await makeApi({ maxQueue: 1, sqlite: { writer_thread: false } });
       try {
         const db = (f.storage as SqliteStorage).database;
         db.pragma('query_only = ON');
