@@ -1,18 +1,18 @@
 /**
  * Long-form JetStream overload: `node --import tsx scripts/hardening/overload-jetstream.ts
- * [--seconds 60] [--publishers 8] [--lines 100]`. Publishers put far more into a stream than
- * the store's storage takes (SQLite with `synchronous: FULL` and batches of 20 stands in for
- * a slow disk). Every second it samples what was published, what the consumer delivered,
- * what the store stored and the store's RSS, to show that delivery follows storage, not the
- * publishers. Then the store is stopped, started again with the default storage settings,
- * drains the backlog, and every event the stream acknowledged to a publisher must be stored
- * exactly once.
+ * [--seconds 60] [--publishers 2] [--lines 100] [--store-heap-mb N]`. Publishers put far
+ * more into a stream than the store's storage takes (SQLite with `synchronous: FULL` and
+ * batches of 20 stands in for a slow disk). Every second it samples what was published, what
+ * the consumer delivered, what the store stored and the store's RSS, to show that delivery
+ * follows storage, not the publishers. Then the store is stopped, started again with the
+ * default storage settings, drains the backlog, and every event the stream acknowledged to a
+ * publisher must be stored exactly once. `--store-heap-mb` caps the store's V8 heap.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { peakRssMiB, storedIds } from '../../test/hardening/crash.ts';
+import { peakRssMiB } from '../../test/hardening/crash.ts';
 import { writeHardenedConfig } from '../../test/hardening/harness.ts';
 import { rssMiB } from '../../test/hardening/overload.ts';
 import { StoreProcess } from '../../test/helpers/store-process.ts';
@@ -22,6 +22,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '60' },
     publishers: { type: 'string', default: '2' },
     lines: { type: 'string', default: '100' },
+    'store-heap-mb': { type: 'string' },
   },
 });
 const seconds = Number(values.seconds);
@@ -59,10 +60,14 @@ const nc = await connect({ servers: '127.0.0.1:4222' });
 const js = jetstream(nc);
 const jsm = await jetstreamManager(nc);
 
-let store = await StoreProcess.start(paths.configPath);
+const storeEnv: Record<string, string> = values['store-heap-mb']
+  ? { NODE_OPTIONS: `--max-old-space-size=${values['store-heap-mb']}` }
+  : {};
+let store = await StoreProcess.start(paths.configPath, storeEnv);
 out(
   `jetstream overload: ${seconds} s, ${values.publishers} publishers, ${linesPerMsg} events a ` +
-    'message; storage: SQLite synchronous=FULL, batch_size 20',
+    'message; storage: SQLite synchronous=FULL, batch_size 20' +
+    (values['store-heap-mb'] ? `; store heap cap ${values['store-heap-mb']} MiB` : ''),
 );
 
 const acked: string[] = [];
@@ -110,6 +115,33 @@ const sample = async (t: number) => {
     rss: rssMiB(store.proc.pid),
   });
 };
+
+/** The publisher index in an id `j-p<index>-...`. */
+function publisherOf(id: string): number {
+  return Number(id.slice(3, id.indexOf('-', 3)));
+}
+
+/**
+ * Every stored id with how often it is there, one map per publisher: a minute of overload
+ * stores more events than one JavaScript Map can hold (2^24 keys).
+ */
+async function storedByPublisher(): Promise<Map<string, number>[]> {
+  const maps: Map<string, number>[] = [];
+  let cursor: string | null = null;
+  do {
+    const qs = new URLSearchParams({ cluster: 'crash', limit: '10000', order: 'asc' });
+    if (cursor) qs.set('cursor', cursor);
+    const res = await fetch(`${store.api}/api/v1/events?${qs}`);
+    const page = (await res.json()) as { items: { payload: string }[]; next_cursor: string | null };
+    for (const item of page.items) {
+      const id = (JSON.parse(item.payload) as { id: string }).id;
+      const m = (maps[publisherOf(id)] ??= new Map());
+      m.set(id, (m.get(id) ?? 0) + 1);
+    }
+    cursor = page.next_cursor;
+  } while (cursor !== null);
+  return maps;
+}
 
 const publishing = Promise.all(
   Array.from({ length: Number(values.publishers) }, (_, p) => publisher(p)),
@@ -160,7 +192,7 @@ out(
 // Drain: a clean stop, then the default (faster) storage settings on the same database.
 await store.stop();
 writeFileSync(paths.configPath, JSON.stringify(defaults, null, 2));
-store = await StoreProcess.start(paths.configPath);
+store = await StoreProcess.start(paths.configPath, storeEnv);
 const drainStart = Date.now();
 for (;;) {
   const ci = await jsm.consumers.info(stream, 'store');
@@ -169,10 +201,11 @@ for (;;) {
 }
 out(`backlog drained after a restart in ${((Date.now() - drainStart) / 1000).toFixed(1)} s`);
 
-const seen = await storedIds(store);
-const lost = acked.filter((id) => !seen.has(id)).length;
-const duplicated = [...seen.values()].filter((n) => n > 1).length;
-out(`stored ${fmt(seen.size)}, lost ${lost}, duplicated ${duplicated}`);
+const seen = await storedByPublisher();
+const lost = acked.filter((id) => !seen[publisherOf(id)]?.has(id)).length;
+const duplicated = seen.reduce((n, m) => n + [...m.values()].filter((c) => c > 1).length, 0);
+const storedCount = seen.reduce((n, m) => n + m.size, 0);
+out(`stored ${fmt(storedCount)}, lost ${lost}, duplicated ${duplicated}`);
 
 await store.stop();
 await jsm.streams.delete(stream).catch(() => false);

@@ -50,3 +50,4 @@ out(`503 without Retry-After: ${r.missingRetryAfter}`);
 out(`peak RSS of the store: ${r.peakRssMiB.toFixed(0)} MiB`);
 out(`stored ${seen.size}, lost ${lost}, duplicated ${duplicated}`);
 await removeHardenedStore(h);
+process.exit(lost === 0 && duplicated === 0 && r.missingRetryAfter === 0 ? 0 : 1);
