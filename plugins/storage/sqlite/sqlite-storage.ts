@@ -1,8 +1,8 @@
 /**
  * The SQLite storage: better-sqlite3 in WAL mode. better-sqlite3 is synchronous: queries,
  * retention and rejected input run at once inside the returned promise on the main
- * connection. Event and log batches go to a writer thread with its own connection (see
- * writer.ts) unless `writerThread` is off; either way a write batch is one transaction.
+ * connection. With `writerThread` on, event and log batches go to a writer thread with its
+ * own connection (see writer.ts); either way a write batch is one transaction.
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';

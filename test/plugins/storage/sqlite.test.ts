@@ -46,6 +46,24 @@ storageSuite('sqlite', async () => {
   };
 });
 
+storageSuite('sqlite with the writer thread', async () => {
+  const dir = join(root, `suite-${n++}`);
+  const config = { writer_thread: true };
+  let current: Storage = await openAt(dir, config);
+  return {
+    storage: current,
+    reopen: async () => {
+      await current.close();
+      current = await openAt(dir, config);
+      return current;
+    },
+    cleanup: async () => {
+      await current.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
 describe('sqlite storage specifics', () => {
   it('creates the folder, runs in WAL mode and records the schema version', async () => {
     const dir = join(root, 'wal');
