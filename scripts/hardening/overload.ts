@@ -1,6 +1,6 @@
 /**
  * Long-form overload: `node --import tsx scripts/hardening/overload.ts [--seconds 60]
- * [--writers 24] [--batch-size 100]`. Many writers against a tiny queue on SQLite with
+ * [--writers 24] [--batch-size 50]`. Many writers against a tiny queue on SQLite with
  * `synchronous: FULL` (every commit synced, a stand-in for a slow disk); prints the answers
  * by status, offered against stored, the peak RSS of the store, and whether every
  * acknowledged event is stored exactly once.
@@ -16,7 +16,7 @@ const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '60' },
     writers: { type: 'string', default: '24' },
-    'batch-size': { type: 'string', default: '100' },
+    'batch-size': { type: 'string', default: '50' },
   },
 });
 const out = (line: string) => process.stdout.write(`${line}\n`);
