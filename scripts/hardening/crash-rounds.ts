@@ -12,7 +12,12 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { createTestDatabase } from '../../test/helpers/postgres.ts';
 import { runCrashRounds, type CrashIngest } from '../../test/hardening/crash.ts';
-import { writeHardenedConfig, type Backend } from '../../test/hardening/harness.ts';
+import {
+  heapCapEnv,
+  jetstreamReceiver,
+  writeHardenedConfig,
+  type Backend,
+} from '../../test/hardening/harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -30,23 +35,7 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 
 const db = backend === 'postgres' ? await createTestDatabase('crash') : undefined;
 const tag = `cccrash${Date.now().toString(36)}`;
-const receivers =
-  values.ingest === 'jetstream'
-    ? {
-        js: {
-          type: 'nats',
-          address: '127.0.0.1',
-          port: 4222,
-          mode: 'jetstream',
-          stream: tag.toUpperCase(),
-          durable: 'store',
-          subject: `${tag}.>`,
-          cluster: 'crash',
-          ack_wait: '2s',
-          create: { subjects: [`${tag}.>`] },
-        },
-      }
-    : {};
+const receivers = values.ingest === 'jetstream' ? jetstreamReceiver(tag, { ack_wait: '2s' }) : {};
 const paths = writeHardenedConfig({ backend, pgDatabase: db?.name, receivers });
 const nc = values.ingest === 'jetstream' ? await connect({ servers: '127.0.0.1:4222' }) : undefined;
 const ingest: CrashIngest =
@@ -65,9 +54,7 @@ const { tally, store } = await runCrashRounds(
     batch: Number(values.batch),
     killAfterMs: [300, 2500],
     seed: 20261203,
-    env: values['store-heap-mb']
-      ? { NODE_OPTIONS: `--max-old-space-size=${values['store-heap-mb']}` }
-      : undefined,
+    env: heapCapEnv(values['store-heap-mb']),
   },
   rounds,
   (t) =>

@@ -8,12 +8,16 @@
  * default storage settings, drains the backlog, and every event the stream acknowledged to a
  * publisher must be stored exactly once. `--store-heap-mb` caps the store's V8 heap.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { peakRssMiB } from '../../test/hardening/crash.ts';
-import { writeHardenedConfig } from '../../test/hardening/harness.ts';
+import { peakRssMiB, storedIds } from '../../test/hardening/crash.ts';
+import {
+  heapCapEnv,
+  jetstreamReceiver,
+  writeHardenedConfig,
+} from '../../test/hardening/harness.ts';
 import { rssMiB } from '../../test/hardening/overload.ts';
 import { StoreProcess } from '../../test/helpers/store-process.ts';
 
@@ -31,39 +35,22 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 
 const tag = `ccover${Date.now().toString(36)}`;
 const stream = tag.toUpperCase();
-const receivers = {
-  js: {
-    type: 'nats',
-    address: '127.0.0.1',
-    port: 4222,
-    mode: 'jetstream',
-    stream,
-    durable: 'store',
-    subject: `${tag}.>`,
-    cluster: 'crash',
-    create: { subjects: [`${tag}.>`] },
-  },
-};
-const paths = writeHardenedConfig({ backend: 'sqlite', receivers });
-const config = JSON.parse(readFileSync(paths.configPath, 'utf8')) as {
-  storage: Record<string, unknown> & { backend: Record<string, unknown> };
-};
-const defaults = structuredClone(config);
-config.storage = {
-  ...config.storage,
-  batch_size: 20,
-  backend: { ...config.storage.backend, synchronous: 'FULL' },
-};
-writeFileSync(paths.configPath, JSON.stringify(config, null, 2));
+const receivers = jetstreamReceiver(tag);
+// The minute of overload runs on a slow storage; the drain after it on the default settings,
+// on the same database in the same folder.
+const slow = writeHardenedConfig({
+  backend: 'sqlite',
+  receivers,
+  storage: { batch_size: 20 },
+  backendExtra: { synchronous: 'FULL' },
+});
 
 const nc = await connect({ servers: '127.0.0.1:4222' });
 const js = jetstream(nc);
 const jsm = await jetstreamManager(nc);
 
-const storeEnv: Record<string, string> = values['store-heap-mb']
-  ? { NODE_OPTIONS: `--max-old-space-size=${values['store-heap-mb']}` }
-  : {};
-let store = await StoreProcess.start(paths.configPath, storeEnv);
+const storeEnv = heapCapEnv(values['store-heap-mb']);
+let store = await StoreProcess.start(slow.configPath, storeEnv);
 out(
   `jetstream overload: ${seconds} s, ${values.publishers} publishers, ${linesPerMsg} events a ` +
     'message; storage: SQLite synchronous=FULL, batch_size 20' +
@@ -116,33 +103,6 @@ const sample = async (t: number) => {
   });
 };
 
-/** The publisher index in an id `j-p<index>-...`. */
-function publisherOf(id: string): number {
-  return Number(id.slice(3, id.indexOf('-', 3)));
-}
-
-/**
- * Every stored id with how often it is there, one map per publisher: a minute of overload
- * stores more events than one JavaScript Map can hold (2^24 keys).
- */
-async function storedByPublisher(): Promise<Map<string, number>[]> {
-  const maps: Map<string, number>[] = [];
-  let cursor: string | null = null;
-  do {
-    const qs = new URLSearchParams({ cluster: 'crash', limit: '10000', order: 'asc' });
-    if (cursor) qs.set('cursor', cursor);
-    const res = await fetch(`${store.api}/api/v1/events?${qs}`);
-    const page = (await res.json()) as { items: { payload: string }[]; next_cursor: string | null };
-    for (const item of page.items) {
-      const id = (JSON.parse(item.payload) as { id: string }).id;
-      const m = (maps[publisherOf(id)] ??= new Map());
-      m.set(id, (m.get(id) ?? 0) + 1);
-    }
-    cursor = page.next_cursor;
-  } while (cursor !== null);
-  return maps;
-}
-
 const publishing = Promise.all(
   Array.from({ length: Number(values.publishers) }, (_, p) => publisher(p)),
 );
@@ -191,8 +151,8 @@ out(
 
 // Drain: a clean stop, then the default (faster) storage settings on the same database.
 await store.stop();
-writeFileSync(paths.configPath, JSON.stringify(defaults, null, 2));
-store = await StoreProcess.start(paths.configPath, storeEnv);
+const fast = writeHardenedConfig({ backend: 'sqlite', receivers }, slow.dir);
+store = await StoreProcess.start(fast.configPath, storeEnv);
 const drainStart = Date.now();
 for (;;) {
   const ci = await jsm.consumers.info(stream, 'store');
@@ -201,14 +161,13 @@ for (;;) {
 }
 out(`backlog drained after a restart in ${((Date.now() - drainStart) / 1000).toFixed(1)} s`);
 
-const seen = await storedByPublisher();
-const lost = acked.filter((id) => !seen[publisherOf(id)]?.has(id)).length;
-const duplicated = seen.reduce((n, m) => n + [...m.values()].filter((c) => c > 1).length, 0);
-const storedCount = seen.reduce((n, m) => n + m.size, 0);
-out(`stored ${fmt(storedCount)}, lost ${lost}, duplicated ${duplicated}`);
+const seen = await storedIds(store);
+const lost = acked.filter((id) => !seen.has(id)).length;
+const duplicated = [...seen.values()].filter((n) => n > 1).length;
+out(`stored ${fmt(seen.size)}, lost ${lost}, duplicated ${duplicated}`);
 
 await store.stop();
 await jsm.streams.delete(stream).catch(() => false);
 await nc.close();
-rmSync(paths.dir, { recursive: true, force: true });
+rmSync(slow.dir, { recursive: true, force: true });
 process.exit(lost === 0 && duplicated === 0 ? 0 : 1);

@@ -5,12 +5,10 @@
  * by status, offered against stored, the peak RSS of the store, and whether every
  * acknowledged event is stored exactly once.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { storedIds } from '../../test/hardening/crash.ts';
 import { removeHardenedStore, startHardenedStore } from '../../test/hardening/harness.ts';
 import { overload } from '../../test/hardening/overload.ts';
-import { StoreProcess } from '../../test/helpers/store-process.ts';
 
 const { values } = parseArgs({
   options: {
@@ -23,15 +21,8 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 const h = await startHardenedStore({
   backend: 'sqlite',
   storage: { max_queue: 2000, batch_size: Number(values['batch-size']), flush_time: '1ms' },
+  backendExtra: { synchronous: 'FULL' },
 });
-// startHardenedStore names the database file; every commit is synced as on a slow disk.
-await h.store.stop();
-const config = JSON.parse(readFileSync(h.configPath, 'utf8')) as {
-  storage: { backend: Record<string, unknown> };
-};
-config.storage.backend.synchronous = 'FULL';
-writeFileSync(h.configPath, JSON.stringify(config, null, 2));
-h.store = await StoreProcess.start(h.configPath);
 const r = await overload(h.store, {
   writers: Number(values.writers),
   batch: 1000,

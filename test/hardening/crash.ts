@@ -88,19 +88,54 @@ async function load(store: StoreProcess, o: CrashOptions, round: number, stop: {
   return { sent, acked, done };
 }
 
+/**
+ * How often each id is stored. A JavaScript Map holds at most 2^24 keys, fewer than a long
+ * run stores, so the ids are spread over several Maps by a hash of their last characters.
+ */
+export class IdCounts {
+  readonly #shards = Array.from({ length: 16 }, () => new Map<string, number>());
+
+  #shard(id: string): Map<string, number> {
+    const h = id.charCodeAt(id.length - 1) * 31 + id.charCodeAt(id.length - 2);
+    return this.#shards[h & 15]!;
+  }
+
+  add(id: string): void {
+    const m = this.#shard(id);
+    m.set(id, (m.get(id) ?? 0) + 1);
+  }
+
+  get(id: string): number | undefined {
+    return this.#shard(id).get(id);
+  }
+
+  has(id: string): boolean {
+    return this.#shard(id).has(id);
+  }
+
+  get size(): number {
+    return this.#shards.reduce((n, m) => n + m.size, 0);
+  }
+
+  *values(): IterableIterator<number> {
+    for (const m of this.#shards) yield* m.values();
+  }
+
+  *[Symbol.iterator](): IterableIterator<[string, number]> {
+    for (const m of this.#shards) yield* m;
+  }
+}
+
 /** Every `crash` event id in the store, with how often it is there. */
-export async function storedIds(store: StoreProcess): Promise<Map<string, number>> {
-  const seen = new Map<string, number>();
+export async function storedIds(store: StoreProcess): Promise<IdCounts> {
+  const seen = new IdCounts();
   let cursor: string | null = null;
   do {
     const qs = new URLSearchParams({ cluster: 'crash', limit: '10000', order: 'asc' });
     if (cursor) qs.set('cursor', cursor);
     const res = await fetch(`${store.api}/api/v1/events?${qs}`);
     const page = (await res.json()) as { items: { payload: string }[]; next_cursor: string | null };
-    for (const item of page.items) {
-      const id = (JSON.parse(item.payload) as { id: string }).id;
-      seen.set(id, (seen.get(id) ?? 0) + 1);
-    }
+    for (const item of page.items) seen.add((JSON.parse(item.payload) as { id: string }).id);
     cursor = page.next_cursor;
   } while (cursor !== null);
   return seen;

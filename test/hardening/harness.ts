@@ -20,6 +20,8 @@ export interface HardenedStoreOptions {
   pgPassword?: string;
   api?: Record<string, unknown>;
   storage?: Record<string, unknown>;
+  /** More keys of the backend section, such as SQLite's `synchronous`. */
+  backendExtra?: Record<string, unknown>;
   receivers?: Record<string, unknown>;
   env?: Record<string, string>;
 }
@@ -43,10 +45,37 @@ export function backendConfig(opts: HardenedStoreOptions, dir: string): Record<s
       username: 'postgres',
       password: opts.pgPassword ?? '',
       database_path: opts.pgDatabase,
+      ...opts.backendExtra,
     };
   }
   const file = opts.backend === 'duckdb' ? 'events.duckdb' : 'events.db';
-  return { type: opts.backend, database_path: join(dir, file) };
+  return { type: opts.backend, database_path: join(dir, file), ...opts.backendExtra };
+}
+
+/**
+ * A JetStream receiver on the local server that creates its stream `tag` in upper case over
+ * subjects `<tag>.>` and reads it through the durable consumer `store`, cluster `crash`.
+ */
+export function jetstreamReceiver(tag: string, extra: Record<string, unknown> = {}) {
+  return {
+    js: {
+      type: 'nats',
+      address: '127.0.0.1',
+      port: 4222,
+      mode: 'jetstream',
+      stream: tag.toUpperCase(),
+      durable: 'store',
+      subject: `${tag}.>`,
+      cluster: 'crash',
+      create: { subjects: [`${tag}.>`] },
+      ...extra,
+    },
+  };
+}
+
+/** Environment that caps a store's V8 heap at `mb` MiB; empty without a cap. */
+export function heapCapEnv(mb: string | undefined): Record<string, string> {
+  return mb ? { NODE_OPTIONS: `--max-old-space-size=${mb}` } : {};
 }
 
 /** Writes the config into a fresh temp folder (or `dir`); returns the paths. */

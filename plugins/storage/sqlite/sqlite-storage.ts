@@ -116,7 +116,8 @@ export class SqliteStorage implements Storage {
         const autocheckpoint = this.#opts.backgroundCheckpoint ? SAFETY_NET_PAGES : undefined;
         const sql = { event: insertSql(TABLES.event), log: insertSql(TABLES.log) };
         const settings = { path, busyTimeoutMs, synchronous, cacheSize, autocheckpoint };
-        this.#writer = new WriterThread({ ...settings, insertSql: sql }, logger, () => {
+        const rowErrors = [...ROW_ERRORS];
+        this.#writer = new WriterThread({ ...settings, insertSql: sql, rowErrors }, logger, () => {
           this.writeConcurrency = 1;
         });
         this.writeConcurrency = 4;

@@ -9,16 +9,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
 const { path, busyTimeoutMs, synchronous, cacheSize, autocheckpoint, insertSql } = workerData;
+// Errors that concern one statement only; anything else aborts the batch.
+const ROW_ERRORS = new Set(workerData.rowErrors);
 const db = new Database(path, { fileMustExist: true, timeout: busyTimeoutMs });
 db.pragma(`synchronous = ${synchronous}`);
 db.pragma(`cache_size = ${Math.trunc(cacheSize)}`);
 db.pragma('journal_size_limit = 67108864');
 if (autocheckpoint !== undefined) db.pragma(`wal_autocheckpoint = ${autocheckpoint}`);
 const insert = [db.prepare(insertSql.event), db.prepare(insertSql.log)];
-
-// Errors that concern one statement only; anything else aborts the batch (as in
-// sqlite-storage.ts, which keeps the same list for its own writes).
-const ROW_ERRORS = new Set(['SQLITE_TOOBIG', 'SQLITE_MISMATCH']);
 
 // Outcome codes of the reply: 0 stored, 1 duplicate, 2 rejected (reason in `reasons`).
 const writeBatch = db.transaction((kinds, rows, outcomes, reasons) => {

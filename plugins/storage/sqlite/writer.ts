@@ -18,6 +18,8 @@ export interface WriterSettings {
   /** The writer connection's `wal_autocheckpoint`; SQLite's default when absent. */
   autocheckpoint: number | undefined;
   insertSql: { event: string; log: string };
+  /** SQLite error codes that reject one row and leave the rest of the batch. */
+  rowErrors: string[];
 }
 
 /** Per row of a batch: 0 stored, 1 duplicate, 2 rejected with `reasons[row]`. */
