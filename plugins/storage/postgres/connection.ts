@@ -34,6 +34,7 @@ export const PostgresConfigSchema = Type.Object(
     connection_string: Type.Optional(Type.String({ minLength: 1 })),
     write_timeout: Type.Optional(Duration),
     pool_size: Type.Optional(Type.Integer({ minimum: 2, maximum: 200 })),
+    write_concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 16 })),
     schema: Type.Optional(Type.String({ minLength: 1, maxLength: 48, pattern: '^[^\\u0000]+$' })),
     partition_days_ahead: Type.Optional(Type.Integer({ minimum: 0, maximum: 60 })),
     partition_days_back: Type.Optional(Type.Integer({ minimum: 0, maximum: 3660 })),

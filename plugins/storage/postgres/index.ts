@@ -9,7 +9,8 @@
  * (daily partitions created ahead, default 2) and `partition_days_back` (how far back a
  * batch still gets its own daily partition, default 7; older rows go to the default
  * partition), `write_timeout` (a write left unanswered this long has its connection cut and
- * counts as the server being away; default 60s). See README.md beside this file.
+ * counts as the server being away; default 60s), `write_concurrency` (batches written at
+ * once, each on its own pooled connection; default 2). See README.md beside this file.
  */
 import { definePlugin } from '../../../core/contracts/plugin.ts';
 import { connectionSettings, PostgresConfigSchema } from './connection.ts';
@@ -30,6 +31,7 @@ export default definePlugin({
         ahead: config.partition_days_ahead ?? 2,
         back: config.partition_days_back ?? 7,
       },
+      writeConcurrency: config.write_concurrency ?? 2,
       logger: ctx.logger,
     });
   },

@@ -38,6 +38,8 @@ export interface PostgresOptions {
   /** The Postgres schema holding the tables; created when missing. */
   schema: string;
   partitions: PartitionWindow;
+  /** Batches written at once, each on its own pooled connection. */
+  writeConcurrency: number;
   logger: Logger;
 }
 
@@ -59,9 +61,17 @@ export class PostgresStorage implements Storage {
   #closing: Promise<void> | undefined;
   /** False after a COPY met an existing row, until a batch inserts without duplicates. */
   #copyOk = true;
+  /**
+   * Two batches in flight by default: while one COPY waits for its commit (the server's
+   * fsync), the next one is already streaming.
+   */
+  readonly writeConcurrency: number;
+  /** The keys of each batch being written, so that batches sharing a row take turns. */
+  readonly #writing = new Set<Writing>();
 
   constructor(opts: PostgresOptions) {
     this.#opts = opts;
+    this.writeConcurrency = opts.writeConcurrency;
     this.#names = namesFor(opts.schema);
     const run = <T>(fn: (c: pg.PoolClient) => Promise<T>) => this.#run(fn);
     this.#partitions = new Partitions(this.#names, opts.partitions, run, opts.logger);
@@ -113,6 +123,7 @@ export class PostgresStorage implements Storage {
   async write(batch: readonly EventRecord[]): Promise<WriteOutcome[]> {
     const prepared = prepareBatch(batch);
     if (prepared.tables.length > 0) {
+      const writing = await this.#turn(prepared);
       try {
         const now = nowNanos();
         for (const t of prepared.tables) {
@@ -121,9 +132,33 @@ export class PostgresStorage implements Storage {
         await this.#writeRows(prepared);
       } catch (err) {
         throw this.#error(`writing a batch of ${batch.length}`, err, 'CCES_ERR_STORAGE_WRITE');
+      } finally {
+        this.#writing.delete(writing);
+        writing.finished();
       }
     }
     return prepared.outcomes as WriteOutcome[];
+  }
+
+  /**
+   * Waits until no batch being written shares a row with `p`, then registers `p`. Two COPYs
+   * inserting the same rows in different orders (a retry or redelivery of a batch still in
+   * flight) would each wait for the other's uncommitted rows: a deadlock. Taking turns, the
+   * later one finds the rows committed and reports them as duplicates.
+   */
+  async #turn(p: PreparedBatch): Promise<Writing> {
+    const keys = new Set<bigint>();
+    for (const t of p.tables) for (const r of t.records) keys.add(r.key);
+    for (;;) {
+      const clashes = [...this.#writing].filter((w) => shareKey(w.keys, keys));
+      if (clashes.length === 0) break;
+      await Promise.all(clashes.map((w) => w.done));
+    }
+    let finished!: () => void;
+    const done = new Promise<void>((resolve) => (finished = resolve));
+    const writing: Writing = { keys, done, finished };
+    this.#writing.add(writing);
+    return writing;
   }
 
   async query(q: StorageQuery): Promise<QueryPage> {
@@ -326,6 +361,19 @@ export class PostgresStorage implements Storage {
     if ((err as { code?: string }).code?.startsWith('CCES_ERR_')) return err as Error;
     return storageError(what, err, code, { schema: this.#names.schema });
   }
+}
+
+/** A batch being written: its keys and when it is done. */
+interface Writing {
+  keys: Set<bigint>;
+  done: Promise<void>;
+  finished(): void;
+}
+
+function shareKey(a: Set<bigint>, b: Set<bigint>): boolean {
+  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
+  for (const k of small) if (large.has(k)) return true;
+  return false;
 }
 
 /** Cuts a client's connection; its pending queries fail with an ETIMEDOUT error. */

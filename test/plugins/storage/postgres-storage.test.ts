@@ -345,6 +345,32 @@ describe('postgres storage', { skip }, () => {
     });
   });
 
+  it('writes two batches at once by default; sharing rows in opposite order, no deadlock', async () => {
+    const s = await open('together');
+    assert.equal(s.writeConcurrency, 2);
+    const rows = Array.from({ length: 4000 }, (_, i) =>
+      rec('event', 'ev', { cluster: 'c', n: String(i) }, 'x', at(today, BigInt(i))),
+    );
+    const deadlocks = async () =>
+      Number(
+        (await db.exec('SELECT deadlocks FROM pg_stat_database WHERE datname = $1', [db.name]))
+          .rows[0].deadlocks,
+      );
+    const before = await deadlocks();
+    const [a, b] = await Promise.all([s.write(rows), s.write([...rows].reverse())]);
+    const stored = (o: { status: string }[]) => o.filter((x) => x.status === 'stored').length;
+    const dupes = (o: { status: string }[]) => o.filter((x) => x.status === 'duplicate').length;
+    assert.deepEqual([stored(a) + stored(b), dupes(a) + dupes(b)], [4000, 4000]);
+    assert.equal((await s.stats()).events, 4000);
+    // A backend reports its deadlocks to the statistics within a second.
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal((await deadlocks()) - before, 0);
+  });
+
+  it('takes write_concurrency from the config', async () => {
+    assert.equal((await open('one', { write_concurrency: 1 })).writeConcurrency, 1);
+  });
+
   it('migrates once when two stores open a schema together; refuses newer schemas', async () => {
     const [a, b] = await Promise.all([open('twice'), open('twice')]);
     await a.write([rec('event', 'ev', { cluster: 'c', label: 'x' }, 'x', at(today))]);
