@@ -33,6 +33,8 @@ export interface JetStreamIntakeOptions {
   batch: number;
   /** Ingest calls at once. */
   concurrency: number;
+  /** Bytes of messages waiting at most; a message past it is handed back for later. */
+  maxPendingBytes: number;
   /** Messages joined into one ingest call at most. */
   coalesce: number;
   /** Redelivery delay after a storage failure. */
@@ -73,8 +75,9 @@ export class JetStreamIntake {
     this.#repeats = new RepeatLog(ctx.logger);
     this.#queue = new WorkQueue((batch) => this.#handle(batch), {
       concurrency: opts.concurrency,
-      maxPending: opts.batch,
-      maxPendingBytes: 64 * 1024 * 1024,
+      // The server's max_ack_pending bounds the count; bytes are bounded here.
+      maxPending: Number.MAX_SAFE_INTEGER,
+      maxPendingBytes: opts.maxPendingBytes,
       maxBatch: opts.coalesce,
       maxBatchBytes: 1024 * 1024,
     });
@@ -110,13 +113,24 @@ export class JetStreamIntake {
     this.#repeats.flush();
   }
 
+  /**
+   * Consumes with a callback rather than the async iterator: the iterator's per-message
+   * promise cost twice the CPU of delivery and ack together. The client pulls more as
+   * messages arrive whatever the callback does, so what bounds the messages held here is the
+   * consumer's max_ack_pending (nothing is acked before it is stored) and the queue's byte
+   * limit, past which a message is handed back for a later redelivery.
+   */
   async #run(): Promise<void> {
     while (!this.#stopping) {
       try {
-        this.#messages = await this.#consumer!.consume({ max_messages: this.#opts.batch });
+        this.#messages = await this.#consumer!.consume({
+          max_messages: this.#opts.batch,
+          callback: (m) => this.#take(m),
+        });
         if (this.#stopping) this.#messages.stop();
         void this.#watch(this.#messages);
-        for await (const m of this.#messages) await this.#take(m);
+        const ended = await this.#messages.closed();
+        if (ended instanceof Error) throw ended;
       } catch (err) {
         this.#ctx.count('errors');
         this.#repeats.report('error', 'consume', { err }, 'jetstream consume failed; retrying');
@@ -125,7 +139,7 @@ export class JetStreamIntake {
     }
   }
 
-  async #take(m: JsMsg): Promise<void> {
+  #take(m: JsMsg): void {
     this.#ctx.count('received_msgs');
     this.#ctx.count('received_bytes', m.data.length);
     if (m.redelivered) this.#ctx.count('redelivered');
@@ -135,11 +149,17 @@ export class JetStreamIntake {
       this.#ctx.count('naked');
       return;
     }
-    await this.#queue.room(m.data.length);
     const subscription = findSubscription(this.#specs, m.subject);
     const opts = ingestOptionsFor(subscription, m.subject, this.#defaults);
     this.#inflight.set(m, Date.now());
-    this.#queue.push({ msg: m, opts }, m.data.length, optionsKey(opts));
+    if (!this.#queue.push({ msg: m, opts }, m.data.length, optionsKey(opts))) {
+      this.#inflight.delete(m);
+      m.nak(FULL_NAK_DELAY_MS);
+      this.#ctx.count('naked');
+      this.#ctx.count('queue_full');
+      const obj = { waiting: this.#queue.waiting };
+      this.#repeats.report('warn', 'full', obj, 'jetstream intake queue full; redelivery later');
+    }
   }
 
   /** Ingests a batch; acks each message ingest took, naks the others for a later redelivery. */
@@ -181,6 +201,9 @@ export class JetStreamIntake {
     }
   }
 }
+
+/** How long a message refused by a full queue waits before it is delivered again. */
+const FULL_NAK_DELAY_MS = 1000;
 
 /** Consumer notices worth a counter and a log line; the others are routine. */
 const TROUBLE = new Set([

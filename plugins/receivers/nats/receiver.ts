@@ -130,6 +130,7 @@ export class NatsReceiver implements Receiver {
         stream: cfg.stream!,
         durable: cfg.durable!,
         batch: cfg.batch ?? 512,
+        maxPendingBytes: cfg.max_pending_bytes ?? 64 * 1024 * 1024,
         concurrency: cfg.concurrency ?? 8,
         coalesce: cfg.coalesce ?? 1000,
         nakDelayMs: parseDurationMs(cfg.nak_delay ?? '5s'),

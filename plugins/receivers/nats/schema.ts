@@ -66,7 +66,10 @@ export const NatsReceiverSchema = Type.Object(
     coalesce: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
     /** Core mode: messages waiting at most; more are dropped as slow consumer (default 65536). */
     max_pending: Type.Optional(Type.Integer({ minimum: 1 })),
-    /** Core mode: bytes waiting at most (default 64 MiB). */
+    /**
+     * Bytes waiting at most (default 64 MiB). Core mode drops what does not fit (slow
+     * consumer); JetStream hands it back for a redelivery a second later.
+     */
     max_pending_bytes: Type.Optional(Type.Integer({ minimum: 1024 })),
     /** JetStream: stream name. */
     stream: Type.Optional(Type.String({ minLength: 1 })),

@@ -116,6 +116,44 @@ describe('nats receiver, JetStream mode', { skip }, () => {
     assert.deepEqual([wp.count('naked'), wp.count('redelivered'), wp.count('stored')], [1, 1, 1]);
   });
 
+  it('hands back messages past max_pending_bytes and stores them on redelivery', async () => {
+    const wp = await writePath();
+    const { base, ...cfg } = jsConfig({ cluster: 'c1', concurrency: 1, max_pending_bytes: 1024 });
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let calls = 0;
+    const ctx: ReceiverContext = {
+      ...wp.ctx,
+      ingest: async (input, opts) => {
+        if (calls++ === 0) await gate;
+        return wp.ctx.ingest(input, opts);
+      },
+    };
+    // Five messages of 400 bytes: the first is held in ingest, two wait (800 bytes), and
+    // the last two would pass 1024 bytes.
+    await jsm.streams.add({
+      name: cfg.stream!,
+      subjects: [`${base}.>`],
+      storage: 'memory' as never,
+    });
+    const js = jetstream(nc);
+    const lines = [1, 2, 3, 4, 5].map(
+      (i) => `job event="${String(i).repeat(360)}" 173573280000000000${i}\n`,
+    );
+    for (const line of lines) await js.publish(`${base}.x`, line);
+    const r = await receiver(cfg);
+    await r.start(ctx);
+    await waitFor(() => wp.count('queue_full') === 2, 'two handed back');
+    open();
+    await waitFor(() => wp.count('acked') === 5, 'every message acked');
+    await r.stop();
+    const counts = ['queue_full', 'naked', 'redelivered', 'acked', 'stored', 'duplicates'];
+    assert.deepEqual(
+      counts.map((c) => wp.count(c)),
+      [2, 2, 2, 5, 5, 0],
+    );
+  });
+
   it('stores content published twice once, counting the second as a duplicate', async () => {
     const wp = await writePath();
     const { base, ...cfg } = jsConfig({ cluster: 'c1' });
