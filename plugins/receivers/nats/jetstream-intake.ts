@@ -12,9 +12,7 @@ import { RepeatLog } from '../../shared/nats/repeat-log.ts';
 import { ingestMessages } from './coalesce.ts';
 import { retryDelayMs } from './core-intake.ts';
 import {
-  findSubscription,
-  ingestOptionsFor,
-  optionsKey,
+  SubjectRoutes,
   type SubscriptionDefaults,
   type SubscriptionSpec,
 } from './subscriptions.ts';
@@ -48,8 +46,7 @@ export class JetStreamIntake {
   #nc: NatsConnection;
   #ctx: ReceiverContext;
   #opts: JetStreamIntakeOptions;
-  #specs: readonly SubscriptionSpec[];
-  #defaults: SubscriptionDefaults;
+  #routes: SubjectRoutes;
   #repeats: RepeatLog;
   #consumer?: Consumer;
   #messages?: ConsumerMessages;
@@ -70,8 +67,7 @@ export class JetStreamIntake {
     this.#nc = nc;
     this.#ctx = ctx;
     this.#opts = opts;
-    this.#specs = specs;
-    this.#defaults = defaults;
+    this.#routes = new SubjectRoutes(specs, defaults);
     this.#repeats = new RepeatLog(ctx.logger);
     this.#queue = new WorkQueue((batch) => this.#handle(batch), {
       concurrency: opts.concurrency,
@@ -149,10 +145,9 @@ export class JetStreamIntake {
       this.#ctx.count('naked');
       return;
     }
-    const subscription = findSubscription(this.#specs, m.subject);
-    const opts = ingestOptionsFor(subscription, m.subject, this.#defaults);
+    const { opts, key } = this.#routes.of(m.subject);
     this.#inflight.set(m, Date.now());
-    if (!this.#queue.push({ msg: m, opts }, m.data.length, optionsKey(opts))) {
+    if (!this.#queue.push({ msg: m, opts }, m.data.length, key)) {
       this.#inflight.delete(m);
       m.nak(FULL_NAK_DELAY_MS);
       this.#ctx.count('naked');

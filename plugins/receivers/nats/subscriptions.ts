@@ -69,3 +69,44 @@ export function ingestOptionsFor(
 export function optionsKey(opts: IngestOptions): string {
   return `${opts.cluster ?? ''}\u0000${opts.precision ?? ''}`;
 }
+
+/** Ingest options of a subject's messages and the key under which they batch. */
+export interface SubjectRoute {
+  opts: IngestOptions;
+  key: string;
+}
+
+/** How many subjects a {@link SubjectRoutes} remembers before it starts over. */
+const ROUTES_KEPT = 10_000;
+
+/**
+ * Finds the subscription and ingest options of a subject once and remembers them: a
+ * JetStream consumer delivers every message with its subject, and most deployments publish
+ * on a handful of subjects, so matching each message against every pattern would be waste.
+ */
+export class SubjectRoutes {
+  #specs: readonly SubscriptionSpec[];
+  #defaults: SubscriptionDefaults;
+  #known = new Map<string, SubjectRoute>();
+
+  constructor(specs: readonly SubscriptionSpec[], defaults: SubscriptionDefaults) {
+    this.#specs = specs;
+    this.#defaults = defaults;
+  }
+
+  /** The route of `subject`. */
+  of(subject: string): SubjectRoute {
+    let route = this.#known.get(subject);
+    if (route === undefined) {
+      const opts = ingestOptionsFor(
+        findSubscription(this.#specs, subject),
+        subject,
+        this.#defaults,
+      );
+      route = { opts, key: optionsKey(opts) };
+      if (this.#known.size >= ROUTES_KEPT) this.#known.clear();
+      this.#known.set(subject, route);
+    }
+    return route;
+  }
+}

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReceiverContext } from '../../../core/contracts/receiver.ts';
 import { ingestMessages, joinable } from '../../../plugins/receivers/nats/coalesce.ts';
+import { SubjectRoutes } from '../../../plugins/receivers/nats/subscriptions.ts';
 import { WorkQueue } from '../../../plugins/receivers/nats/work-queue.ts';
 import { openWritePath, readAll } from '../../helpers/nats.ts';
 
@@ -119,5 +120,37 @@ describe('WorkQueue', () => {
     await room;
     assert.equal(q.push(5, 1), true);
     await q.idle();
+  });
+});
+
+describe('SubjectRoutes', () => {
+  const specs = [
+    { subject: 'a.*.events', cluster_token: 1 },
+    { subject: 'b.>', cluster: 'bee', precision: 's' as const },
+  ];
+
+  it('gives each subject the options of its first matching subscription, else the defaults', () => {
+    const routes = new SubjectRoutes(specs, { cluster: 'dflt', precision: 'ms' });
+    assert.deepEqual(routes.of('a.fritz.events'), {
+      opts: { cluster: 'fritz', precision: 'ms' },
+      key: 'fritz\u0000ms',
+    });
+    assert.deepEqual(routes.of('b.x.y'), {
+      opts: { cluster: 'bee', precision: 's' },
+      key: 'bee\u0000s',
+    });
+    assert.deepEqual(routes.of('c'), {
+      opts: { cluster: 'dflt', precision: 'ms' },
+      key: 'dflt\u0000ms',
+    });
+    assert.equal(routes.of('a.fritz.events'), routes.of('a.fritz.events'));
+  });
+
+  it('stays right past the number of subjects it remembers', () => {
+    const routes = new SubjectRoutes(specs, {});
+    for (let i = 0; i < 25_000; i++) {
+      assert.equal(routes.of(`a.c${i}.events`).opts.cluster, `c${i}`);
+    }
+    assert.equal(routes.of('a.c7.events').key, 'c7\u0000');
   });
 });
