@@ -30,7 +30,8 @@ export interface Slice {
 
 /** Writers in arrival order; a writer leaves when all its records are handed out. */
 export class WriteQueue {
-  #writers: Writer[] = [];
+  /** Slots before `#head` are cleared, so a writer handed out holds no memory here. */
+  #writers: (Writer | undefined)[] = [];
   #head = 0;
   #depth = 0;
   #open = new Set<Writer>();
@@ -123,6 +124,9 @@ export class WriteQueue {
   }
 
   #advance(): void {
+    // Under steady load the queue never empties; a writer left in its slot would keep its
+    // records alive after its answer, up to a compaction 1024 writers later.
+    this.#writers[this.#head] = undefined;
     this.#head++;
     // Compacts now and then so a long queue costs no O(n) shift per writer.
     if (this.#head === this.#writers.length) {

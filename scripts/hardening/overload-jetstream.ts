@@ -1,12 +1,14 @@
 /**
  * Long-form JetStream overload: `node --import tsx scripts/hardening/overload-jetstream.ts
- * [--seconds 60] [--publishers 2] [--lines 100] [--store-heap-mb N]`. Publishers put far
+ * [--seconds 60] [--publishers 2] [--lines 100] [--store-heap-mb N] [--writer-thread]`. Publishers put far
  * more into a stream than the store's storage takes (SQLite with `synchronous: FULL` and
  * batches of 20 stands in for a slow disk). Every second it samples what was published, what
  * the consumer delivered, what the store stored and the store's RSS, to show that delivery
  * follows storage, not the publishers. Then the store is stopped, started again with the
  * default storage settings, drains the backlog, and every event the stream acknowledged to a
- * publisher must be stored exactly once. `--store-heap-mb` caps the store's V8 heap.
+ * publisher must be stored exactly once. `--store-heap-mb` caps the store's V8 heap;
+ * `--writer-thread` turns on the SQLite writer thread. Beside RSS it prints the store's V8
+ * heap in use and its memory outside the heap (buffers), from its /metrics.
  */
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -27,6 +29,7 @@ const { values } = parseArgs({
     publishers: { type: 'string', default: '2' },
     lines: { type: 'string', default: '100' },
     'store-heap-mb': { type: 'string' },
+    'writer-thread': { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -42,7 +45,10 @@ const slow = writeHardenedConfig({
   backend: 'sqlite',
   receivers,
   storage: { batch_size: 20 },
-  backendExtra: { synchronous: 'FULL' },
+  backendExtra: {
+    synchronous: 'FULL',
+    ...(values['writer-thread'] ? { writer_thread: true } : {}),
+  },
 });
 
 const nc = await connect({ servers: '127.0.0.1:4222' });
@@ -87,6 +93,21 @@ interface Sample {
   ackPending: number;
   pending: number;
   rss: number;
+  heap: number;
+  external: number;
+}
+
+/** V8 heap in use and memory outside it (buffers, array buffers), MiB, from /metrics. */
+async function memoryMiB(api: string): Promise<{ heap: number; external: number }> {
+  const text = await (await fetch(`${api}/metrics`)).text();
+  const value = (name: string) => {
+    const m = new RegExp(`^${name} ([0-9.e+]+)`, 'm').exec(text);
+    return m ? Number(m[1]) / 2 ** 20 : NaN;
+  };
+  return {
+    heap: value('nodejs_heap_size_used_bytes'),
+    external: value('nodejs_external_memory_bytes'),
+  };
 }
 const samples: Sample[] = [];
 const sample = async (t: number) => {
@@ -100,6 +121,7 @@ const sample = async (t: number) => {
     ackPending: ci.num_ack_pending,
     pending: ci.num_pending,
     rss: rssMiB(store.proc.pid),
+    ...(await memoryMiB(store.api)),
   });
 };
 
@@ -109,13 +131,24 @@ const publishing = Promise.all(
 const started = Date.now();
 for (let s = 1; s <= seconds; s++) {
   await new Promise((r) => setTimeout(r, started + s * 1000 - Date.now()));
-  await sample(s);
+  try {
+    await sample(s);
+  } catch (err) {
+    // The store is gone: say how it ended rather than only that its API stopped answering.
+    const { exitCode, signalCode } = store.proc;
+    out(
+      `second ${s}: sampling failed (${(err as Error).message}); store exit ${exitCode} ${signalCode}`,
+    );
+    out(`the store's last output:\n${store.logs.slice(-30).join('\n')}`);
+    process.exit(1);
+  }
 }
 await publishing;
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 out(
-  'second  published ev/s  delivered msg/s (ev/s)  stored ev/s  ack pending  backlog msgs  RSS MiB',
+  'second  published ev/s  delivered msg/s (ev/s)  stored ev/s  ack pending  backlog msgs  RSS MiB' +
+    '  heap  external',
 );
 for (let i = 0; i < samples.length; i++) {
   const s = samples[i]!;
@@ -132,7 +165,8 @@ for (let i = 0; i < samples.length; i++) {
     `${String(s.t).padStart(6)}  ${fmt((s.publishedEvents - prev.publishedEvents) / dt).padStart(16)}` +
       `  ${fmt(dMsgs).padStart(13)} (${fmt(dMsgs * linesPerMsg)})` +
       `  ${fmt((s.stored - prev.stored) / dt).padStart(11)}  ${String(s.ackPending).padStart(11)}` +
-      `  ${fmt(s.pending).padStart(12)}  ${s.rss.toFixed(0).padStart(7)}`,
+      `  ${fmt(s.pending).padStart(12)}  ${s.rss.toFixed(0).padStart(7)}` +
+      `  ${s.heap.toFixed(0).padStart(4)}  ${s.external.toFixed(0).padStart(8)}`,
   );
 }
 const last = samples[samples.length - 1]!;
