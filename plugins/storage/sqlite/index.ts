@@ -5,7 +5,7 @@
  * created), `busy_timeout` (duration, default "5s"), `synchronous` (`NORMAL` default,
  * `FULL`, `EXTRA`), `cache_size` (SQLite semantics, default -32768 = 32 MiB),
  * `background_checkpoint` (default true: WAL checkpoints run in a worker thread),
- * `writer_thread` (default false; true inserts events and logs in a worker thread), and the
+ * `writer_thread` (default true: events and logs are inserted by a worker thread), and the
  * original's `flags` list (`_timeout=5000`, `_busy_timeout`, `_sync`/`_synchronous`,
  * `_cache_size`, `_journal=WAL`). `username`/`password` of the original are accepted and
  * ignored: SQLite has no users.
@@ -102,7 +102,7 @@ export default definePlugin({
       synchronous: config.synchronous ?? fromFlags.synchronous ?? 'NORMAL',
       cacheSize: config.cache_size ?? fromFlags.cacheSize ?? -32768,
       backgroundCheckpoint: config.background_checkpoint ?? true,
-      writerThread: config.writer_thread ?? false,
+      writerThread: config.writer_thread ?? true,
       logger: ctx.logger,
     });
   },

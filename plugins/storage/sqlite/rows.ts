@@ -46,7 +46,6 @@ export function rowProblem(r: EventRecord): string | undefined {
   return undefined;
 }
 
-
 /** Positional parameters of the insert statement for one record. */
 export function recordParams(r: EventRecord): unknown[] {
   const t = r.tags;

@@ -85,6 +85,11 @@ export class SqliteStorage implements Storage {
     this.#opts = opts;
   }
 
+  /** The writer thread while it runs, for tests of this plugin. */
+  get writerThread(): WriterThread | undefined {
+    return this.#writer?.alive ? this.#writer : undefined;
+  }
+
   /** The open connection, for tests and tools of this plugin. */
   get database(): Database.Database {
     return this.#conn();

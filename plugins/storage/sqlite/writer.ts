@@ -90,6 +90,11 @@ export class WriterThread {
     });
   }
 
+  /** Stops the worker at once, as a crash would; for tests of what follows a death. */
+  async terminate(): Promise<void> {
+    await this.#worker.terminate();
+  }
+
   /** Lets the batches already posted finish, then stops the worker. Safe to call twice. */
   close(): Promise<void> {
     this.#closing ??= this.#close();

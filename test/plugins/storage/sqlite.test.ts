@@ -29,14 +29,15 @@ async function openAt(configDir: string, config: Record<string, unknown> = {}) {
   return storage;
 }
 
-storageSuite('sqlite', async () => {
+storageSuite('sqlite without the writer thread', async () => {
   const dir = join(root, `suite-${n++}`);
-  let current: Storage = await openAt(dir);
+  const config = { writer_thread: false };
+  let current: Storage = await openAt(dir, config);
   return {
     storage: current,
     reopen: async () => {
       await current.close();
-      current = await openAt(dir);
+      current = await openAt(dir, config);
       return current;
     },
     cleanup: async () => {
@@ -46,9 +47,9 @@ storageSuite('sqlite', async () => {
   };
 });
 
-storageSuite('sqlite with the writer thread', async () => {
+storageSuite('sqlite (writer thread, the default)', async () => {
   const dir = join(root, `suite-${n++}`);
-  const config = { writer_thread: true };
+  const config = {};
   let current: Storage = await openAt(dir, config);
   return {
     storage: current,
@@ -103,6 +104,38 @@ describe('sqlite storage specifics', () => {
     assert.ok(statSync(file).size > before, `database file stayed at ${before} bytes`);
     await storage.close();
     assert.equal(existsSync(`${file}-wal`), false, 'the WAL is removed on close');
+  });
+
+  it('writes on its own connection once the writer thread died; nothing committed twice', async () => {
+    const storage = await openAt(join(root, 'writer-death'));
+    assert.equal(storage.writeConcurrency, 4);
+    const batch = (b: number) =>
+      Array.from({ length: 200 }, (_, i) =>
+        rec('event', 'ev', { cluster: 'c' }, `b${b}`, T0 + BigInt(b * 1000 + i)),
+      );
+    assert.equal((await storage.write(batch(0))).length, 200);
+    // A batch out when the worker dies is either answered or refused as a whole; the
+    // sender retries a refused one, and what the worker committed counts as duplicate.
+    const out = storage.write(batch(1)).then(
+      (o) => o.map((x) => x.status),
+      (err: { code?: string }) => err.code,
+    );
+    await storage.writerThread!.terminate();
+    const first = await out;
+    assert.ok(
+      first === 'CCES_ERR_STORAGE_WRITE' || (Array.isArray(first) && first.length === 200),
+      `unexpected answer ${JSON.stringify(first)}`,
+    );
+    assert.equal(storage.writerThread, undefined);
+    assert.equal(storage.writeConcurrency, 1);
+    const again = (await storage.write(batch(1))).map((x) => x.status);
+    assert.equal(again.length, 200);
+    assert.deepEqual(
+      (await storage.write(batch(2))).map((x) => x.status),
+      Array(200).fill('stored'),
+    );
+    assert.deepEqual(await storage.stats().then((st) => st.events), 600);
+    await storage.close();
   });
 
   for (const [writerThread, concurrency] of [
