@@ -139,7 +139,7 @@ export class SqliteStorage implements Storage {
       if ((err as { code?: string }).code === 'CCES_ERR_STORAGE_OPEN') throw err;
       throw createError(
         'CCES_ERR_STORAGE_OPEN',
-        `cannot open the SQLite database ${path}`,
+        `cannot open the SQLite database ${path}: ${(err as Error).message}`,
         { path },
         err,
       );

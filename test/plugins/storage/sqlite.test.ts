@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -212,6 +212,19 @@ describe('sqlite storage specifics', () => {
       { payload: 'old', note: null },
     ]);
     db.close();
+  });
+
+  it('says why a database cannot be opened', async () => {
+    const dir = join(root, 'a-folder');
+    mkdirSync(join(dir, 'data/events.db'), { recursive: true });
+    await assert.rejects(openAt(dir), (err: { code?: string; message: string }) => {
+      assert.equal(err.code, 'CCES_ERR_STORAGE_OPEN');
+      assert.equal(
+        err.message,
+        `cannot open the SQLite database ${join(dir, 'data/events.db')}: unable to open database file`,
+      );
+      return true;
+    });
   });
 
   it('refuses a database newer than this code', async () => {
