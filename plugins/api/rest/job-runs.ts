@@ -42,6 +42,9 @@ export function pairJobRuns(records: readonly StoredRecord[]): JobRun[] {
     if (run) {
       run.stop = r;
       run.to = endOf(r, json, run.startTime);
+    } else if (repeatsStop(runs, r, json)) {
+      // The same stop once more (another sender, other tags): no run of its own.
+      continue;
     } else {
       const startTime = num(json.startTime) ?? null;
       runs.push({ startTime, start: null, stop: r, from: null, to: r.time, hosts: hostsOf(json) });
@@ -71,6 +74,11 @@ function runOfStop(runs: JobRun[], stop: StoredRecord, startTime: number | undef
     if (!best || run.from > best.from!) best = run;
   }
   return best;
+}
+
+// Whether a stop that found no open run ends a stopped run at the same moment.
+function repeatsStop(runs: JobRun[], stop: StoredRecord, json: Record<string, unknown>): boolean {
+  return runs.some((run) => run.stop !== null && run.to === endOf(stop, json, run.startTime));
 }
 
 // The stop time of the payload, else start plus duration, else the stop event's time.
