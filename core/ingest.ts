@@ -44,8 +44,9 @@ export interface IngestSettings {
  * as `receiver:http`): `received`, `stored`, `duplicates`, `rejected`, `rejected_<reason>`
  * (`syntax`, `no_cluster`, `storage`), `skipped_<type>` (`metric`, `control`, `query`,
  * `other`), `dropped_by_rule`, `rule_errors`, `cluster_from_tag`, `cluster_from_payload` (the
- * message named another cluster than the default), and `refused` (entries of inputs answered
- * with an error, which the sender is expected to retry).
+ * message named another cluster than the default), `implausible_time` (entries dated
+ * before 2000, kept as sent: likely a wrong precision), and `refused` (entries of inputs answered with an
+ * error, which the sender is expected to retry).
  */
 export function createIngest(
   deps: IngestDeps,
@@ -61,12 +62,18 @@ class Ingest {
   #scope: string;
   #settings: IngestSettings;
   #ruleFailures: BurstLogger;
+  #implausible: BurstLogger;
 
   constructor(deps: IngestDeps, scope: string, settings: IngestSettings) {
     this.#deps = deps;
     this.#scope = scope;
     this.#settings = settings;
     this.#ruleFailures = new BurstLogger(deps.logger, 'warn', 'process_messages condition failed');
+    this.#implausible = new BurstLogger(
+      deps.logger,
+      'warn',
+      "entries dated before 2000 stored as sent; check the sender's timestamp precision",
+    );
   }
 
   async run(input: Buffer | string, opts: IngestOptions = {}): Promise<IngestResult> {
@@ -112,6 +119,7 @@ class Ingest {
     }
 
     if (rules) this.#countRuleErrors(rules);
+    if (tally.implausible > 0) this.#implausible.add(tally.implausible, tally.firstImplausible!);
     if (tally.conflicts > 0) {
       this.#deps.logger.debug(
         { count: tally.conflicts, ...tally.firstConflict, defaultCluster: cluster },

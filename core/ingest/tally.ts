@@ -24,6 +24,13 @@ export interface Refusal {
   rec?: EventRecord;
 }
 
+/**
+ * 2000-01-01T00:00:00Z in ns. No cluster sent events before it, so an earlier time most
+ * likely had its precision guessed wrong (a 7-digit value read as seconds) or is a
+ * placeholder (0, -1): stored as sent, but counted and logged.
+ */
+const PLAUSIBLE_FROM_NS = 946_684_800_000_000_000n;
+
 /** Counters, records and refusals of one input. */
 export class Tally {
   readonly received: number;
@@ -34,6 +41,9 @@ export class Tally {
   duplicates = 0;
   droppedByRule = 0;
   conflicts = 0;
+  /** Records dated before 2000: stored, but likely sent with a wrong precision. */
+  implausible = 0;
+  firstImplausible?: { line?: number; time: string };
   firstConflict?: { line?: number; cluster: string; from: 'tag' | 'payload' };
   readonly refusals: Refusal[] = [];
   #skipped = { metric: 0, control: 0, query: 0, other: 0 };
@@ -62,6 +72,9 @@ export class Tally {
     this.records.push(rec);
     this.lines.push(msg.line ?? 0);
     if (cluster && rec.cluster !== cluster) this.#conflict(msg, rec);
+    if (rec.time < PLAUSIBLE_FROM_NS && this.implausible++ === 0) {
+      this.firstImplausible = { line: msg.line, time: rec.time.toString() };
+    }
   }
 
   /** Counts storage outcomes, one per record; records storage refused join the refusals. */
@@ -94,6 +107,7 @@ export class Tally {
     add('stored', this.stored);
     add('duplicates', this.duplicates);
     add('dropped_by_rule', this.droppedByRule);
+    add('implausible_time', this.implausible);
     add('cluster_from_tag', this.#fromTag);
     add('cluster_from_payload', this.#fromPayload);
     for (const [kind, n] of Object.entries(this.#skipped)) add(`skipped_${kind}`, n);

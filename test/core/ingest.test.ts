@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
+import { Writable } from 'node:stream';
 import sqlitePlugin from '../../plugins/storage/sqlite/index.ts';
 import { StorageManager, storageManagerOptions } from '../../core/storage-manager.ts';
 import { Router } from '../../core/router.ts';
@@ -42,9 +43,9 @@ interface Setup {
 /** A fresh SQLite database behind a real storage manager, router and ingest. */
 async function setup(
   settings: IngestSettings = {},
-  opts: { maxQueue?: number; wrap?: (m: StorageManager) => Sink } = {},
+  opts: { maxQueue?: number; wrap?: (m: StorageManager) => Sink; logger?: Logger } = {},
 ): Promise<Setup> {
-  const logger = pino({ level: 'silent' });
+  const logger = opts.logger ?? pino({ level: 'silent' });
   const storage = (await sqlitePlugin.create(
     { database_path: `db${++dbCount}/events.db` },
     { name: 'sqlite', logger, configDir: dir },
@@ -74,6 +75,41 @@ async function events(storage: Storage, kind: 'event' | 'log' = 'event'): Promis
 const lines = (r: { rejected: { line: number }[] }) => r.rejected.map((e) => e.line);
 
 describe('createIngest with SQLite', () => {
+  it('stores entries dated before 2000 as sent, counts them and warns once', async () => {
+    const logged: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        logged.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+        done();
+      },
+    });
+    const s = await setup({}, { logger: pino({ level: 'warn' }, sink) });
+    const input = [
+      'ts,cluster=c event="epoch zero" 0',
+      'ts,cluster=c event="fine" 1735732800',
+      'ts,cluster=c event="negative" -1',
+      'ts,cluster=c event="tiny" 1735732',
+    ].join('\n');
+    const result = await s.ingest(input, { receivedAt: RECEIVED_AT });
+    assert.equal(result.stored, 4);
+    assert.equal(s.count('implausible_time'), 3);
+    assert.deepEqual(
+      logged.map((l) => [l.msg, l.line, l.time, l.count]),
+      [
+        [
+          "entries dated before 2000 stored as sent; check the sender's timestamp precision",
+          1,
+          '0',
+          3,
+        ],
+      ],
+    );
+    assert.deepEqual(
+      (await events(s.storage)).map((r) => r.time),
+      [-1_000_000_000n, 0n, 1_735_732_000_000_000n, 1_735_732_800_000_000_000n],
+    );
+  });
+
   it('stores job-events.lp; the same input again is all duplicates', async () => {
     const s = await setup();
     const input = readSample('job-events.lp');
