@@ -31,7 +31,11 @@ Destination (one of):
   --http <url>             write endpoint, such as http://localhost:8098/api/write
   --token <token>          JWT for HTTP (Bearer), or NATS auth token
 
-Exit codes: 0 sent and accepted, 1 failed or entries refused, 2 usage error.
+Exit codes:
+  0  sent, and every entry accepted (--print: printed)
+  1  not sent (server away, file unreadable), or entries refused; with --send-file
+     over NATS, entries malformed here (the store will refuse them) count as refused
+  2  usage error: a command line that cannot work, such as a missing or empty value
 `;
 
 /** Thrown for a command line that cannot work; exit code 2. */
@@ -113,8 +117,8 @@ export function parseClientArgs(argv: string[]): ClientArgs {
     http: v.http,
     token: v.token,
   };
-  if (v.cluster !== undefined) args.tags.cluster = v.cluster;
-  if (v.hostname !== undefined) args.tags.hostname = v.hostname;
+  if (v.cluster !== undefined) args.tags.cluster = nonEmpty(v.cluster, '--cluster');
+  if (v.hostname !== undefined) args.tags.hostname = nonEmpty(v.hostname, '--hostname');
   if (v.time !== undefined) args.time = parseTime(v.time);
   if (args.help) return args;
   pickPayload(args, v);
@@ -169,6 +173,11 @@ function parseTags(list: string[]): Record<string, string> {
     tags[t.slice(0, eq)] = t.slice(eq + 1);
   }
   return tags;
+}
+
+function nonEmpty(value: string, flag: string): string {
+  if (value === '') throw new UsageError(`${flag} needs a non-empty value`);
+  return value;
 }
 
 function parsePrecision(p: string): ClientArgs['precision'] {

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+import { hasCode } from '../../core/errors.ts';
 import { encode } from '../../core/lineproto/index.ts';
 import type { Message } from '../../core/message.ts';
 import { nowNanos } from '../../core/time.ts';
@@ -20,15 +21,14 @@ export interface ClientIo {
 
 const FACTOR = { s: 1_000_000_000n, ms: 1_000_000n, us: 1_000n, ns: 1n } as const;
 
-/** Runs the client; resolves to the exit code (0 ok, 1 failure or refusal, 2 usage). */
+/** Runs the client; resolves to the exit code (0 ok, 1 failure or refusal, 2 usage; see USAGE). */
 export async function main(argv: string[], io: ClientIo): Promise<number> {
   let args: ClientArgs;
   try {
     args = parseClientArgs(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    io.stderr.write(`cc-event-client: ${err.message}\n\n${USAGE}`);
-    return 2;
+    return usageError(io, err.message);
   }
   if (args.help) {
     io.stdout.write(USAGE);
@@ -37,9 +37,17 @@ export async function main(argv: string[], io: ClientIo): Promise<number> {
   try {
     return args.sendFile !== undefined ? await sendFile(args, io) : await sendOne(args, io);
   } catch (err) {
+    // Only a single entry is encoded (a --send-file file goes as it is), from the values on
+    // the command line: one line protocol cannot hold is a usage error.
+    if (hasCode(err, 'CCES_ERR_LP_ENCODE')) return usageError(io, (err as Error).message);
     io.stderr.write(`cc-event-client: ${(err as Error).message}\n`);
     return 1;
   }
+}
+
+function usageError(io: ClientIo, reason: string): number {
+  io.stderr.write(`cc-event-client: ${reason}\n\n${USAGE}`);
+  return 2;
 }
 
 async function sendOne(args: ClientArgs, io: ClientIo): Promise<number> {
@@ -70,8 +78,11 @@ async function sendFile(args: ClientArgs, io: ClientIo): Promise<number> {
   } finally {
     await transport.close();
   }
-  io.stdout.write(formatSummary(summary, transport.target, args.nats !== undefined));
-  return summary.refusedCount > 0 ? 1 : 0;
+  const viaNats = args.nats !== undefined;
+  io.stdout.write(formatSummary(summary, transport.target, viaNats));
+  // Over NATS nothing answers; what the local decode finds malformed, the store will refuse.
+  const refused = summary.refusedCount + (viaNats ? summary.localErrors.length : 0);
+  return refused > 0 ? 1 : 0;
 }
 
 /** The encoded entry of a single event or log. */

@@ -154,6 +154,22 @@ describe('cc-event-client --print', () => {
         ['--name', 'n', '--event', 'x', '--precision', 'm', '--print'],
         '--precision "m" is not one of s, ms, us, ns',
       ],
+      [
+        ['--name', 'n', '--event', 'x', '--cluster', '', '--print'],
+        '--cluster needs a non-empty value',
+      ],
+      [
+        ['--name', 'n', '--event', 'x', '--hostname', '', '--http', 'http://127.0.0.1:1/'],
+        '--hostname needs a non-empty value',
+      ],
+      [
+        ['--name', 'n', '--event', 'x', '--tag', 'k=v\\', '--print'],
+        'a tag value cannot end with a backslash',
+      ],
+      [
+        ['--name', '#n', '--event', 'x', '--print'],
+        'a measurement cannot start with "#" (the line would be a comment)',
+      ],
     ];
     for (const [args, reason] of cases) {
       const r = await client(args);
@@ -168,6 +184,16 @@ describe('cc-event-client --help and unknown options', () => {
     const help = await client(['--help']);
     assert.equal(help.code, 0);
     assert.ok(help.stdout.startsWith('Usage: cc-event-client [options]\n'));
+    assert.ok(
+      help.stdout.endsWith(
+        '\nExit codes:\n' +
+          '  0  sent, and every entry accepted (--print: printed)\n' +
+          '  1  not sent (server away, file unreadable), or entries refused; with --send-file\n' +
+          '     over NATS, entries malformed here (the store will refuse them) count as refused\n' +
+          '  2  usage error: a command line that cannot work, such as a missing or empty value\n',
+      ),
+      help.stdout,
+    );
     const bogus = await client(['--bogus']);
     assert.equal(bogus.code, 2);
     assert.match(bogus.stderr, /^cc-event-client: Unknown option '--bogus'/);
@@ -257,6 +283,27 @@ describe('cc-event-client over NATS', { skip: skipNats }, () => {
     assert.deepEqual(r, { code: 0, stdout: '', stderr: '' });
     await waitFor(() => got.length === 1, 'the message');
     assert.equal(got[0]!.string(), 'ccb,cluster=c1 log="hello" 7\n');
+  });
+
+  it('exits 1 for a file with malformed entries, as over HTTP, and lists them', async () => {
+    const subject = uniqueName('cces.clientbad');
+    const got = collect(subject);
+    await nc!.flush();
+    const data = readSample('malformed.lp');
+    const { messages, errors } = decode(data);
+    const file = join(samplesDir, 'malformed.lp');
+    const r = await client(['--send-file', file, '--nats', NATS_URL, '--subject', subject]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(
+      r.stdout,
+      `published ${messages.length + errors.length} entries (${data.length} bytes) ` +
+        `in 1 messages to ${NATS_URL} subject ${subject}\n` +
+        'the store decodes them on arrival; entries it refuses go to its rejected store\n' +
+        `malformed here (the store will refuse them): ${errors.length}\n` +
+        errors.map((e) => `  line ${e.line}:${e.column}: ${e.reason}\n`).join(''),
+    );
+    await waitFor(() => got.length === 1, 'the message');
+    assert.deepEqual(Buffer.from(got[0]!.data), data);
   });
 
   it('publishes a file in chunks that put together give the file back', async () => {

@@ -5,6 +5,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { natsConnectionProperties } from '../../shared/nats/connection.ts';
+import { isValidSubject } from './subscriptions.ts';
 
 const Precision = Type.Union([
   Type.Literal('s'),
@@ -16,10 +17,21 @@ const Precision = Type.Union([
 
 const Duration = Type.String({ pattern: '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$|^0$' });
 
+/** A subject to read, checked when the config is read; the description is the rule. */
+const Subject = Type.Refine(
+  Type.String({
+    minLength: 1,
+    description:
+      'a NATS subject: tokens separated by dots, none empty, no whitespace, ' +
+      '* and > only as whole tokens, > only as the last',
+  }),
+  isValidSubject,
+);
+
 /** One subscription. */
 export const SubscriptionSchema = Type.Object(
   {
-    subject: Type.String({ minLength: 1 }),
+    subject: Subject,
     cluster: Type.Optional(Type.String({ minLength: 1 })),
     precision: Type.Optional(Precision),
     cluster_token: Type.Optional(Type.Integer({ minimum: 0 })),
@@ -31,7 +43,7 @@ export const SubscriptionSchema = Type.Object(
 /** The `create` block: stream settings for creating it from config. */
 export const CreateSchema = Type.Object(
   {
-    subjects: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+    subjects: Type.Optional(Type.Array(Subject, { minItems: 1 })),
     max_age: Type.Optional(Duration),
     max_bytes: Type.Optional(Type.Integer({ minimum: -1 })),
     max_msgs: Type.Optional(Type.Integer({ minimum: -1 })),
@@ -52,7 +64,7 @@ export const NatsReceiverSchema = Type.Object(
     /** `core` (plain subscriptions, default) or `jetstream` (durable pull consumer). */
     mode: Type.Optional(Type.Union([Type.Literal('core'), Type.Literal('jetstream')])),
     /** One subject; the same as one entry of `subscriptions`. */
-    subject: Type.Optional(Type.String({ minLength: 1 })),
+    subject: Type.Optional(Subject),
     subscriptions: Type.Optional(Type.Array(SubscriptionSchema, { minItems: 1 })),
     /** Default cluster and precision of every subscription. */
     cluster: Type.Optional(Type.String({ minLength: 1 })),

@@ -36,6 +36,21 @@ export function subjectMatches(pattern: string, subject: string): boolean {
   return p.length === s.length;
 }
 
+/**
+ * Whether `subject` is a valid NATS subject to subscribe to: tokens separated by dots, none
+ * empty, no whitespace, `*` and `>` only as whole tokens and `>` only as the last. The server
+ * answers a bad subscription only after start-up, with a bare "Invalid Subject"; a wildcard
+ * inside a token, which it would take as a plain character, is refused here as a likely slip.
+ */
+export function isValidSubject(subject: string): boolean {
+  const tokens = subject.split('.');
+  const last = tokens.length - 1;
+  return tokens.every(
+    (t, i) =>
+      t !== '' && !/\s/.test(t) && (!/[*>]/.test(t) || t === '*' || (t === '>' && i === last)),
+  );
+}
+
 /** The first subscription matching a subject, if any. */
 export function findSubscription(
   subs: readonly SubscriptionSpec[],

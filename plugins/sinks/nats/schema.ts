@@ -3,6 +3,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { natsConnectionProperties } from '../../shared/nats/connection.ts';
+import { isValidTemplate } from './subject-template.ts';
 
 const Duration = Type.String({ pattern: '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$|^0$' });
 
@@ -14,7 +15,15 @@ export const NatsSinkSchema = Type.Object(
      * Subject template; `{cluster}` and `{name}` are replaced by the record's cluster and
      * measurement (characters a subject token cannot hold become `_`).
      */
-    subject: Type.String({ minLength: 1 }),
+    subject: Type.Refine(
+      Type.String({
+        minLength: 1,
+        description:
+          'a NATS subject to publish to: tokens separated by dots, none empty, ' +
+          'no whitespace, no * or >; {cluster} and {name} may stand in for tokens or parts',
+      }),
+      isValidTemplate,
+    ),
     /** Timestamp precision of the published lines (default `ns`). */
     precision: Type.Optional(
       Type.Union([Type.Literal('s'), Type.Literal('ms'), Type.Literal('us'), Type.Literal('ns')]),

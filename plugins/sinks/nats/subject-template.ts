@@ -23,6 +23,16 @@ export function compileSubject(template: string): SubjectFn {
   };
 }
 
+/**
+ * Whether every subject the template makes is one a client may publish to: tokens separated
+ * by dots, none empty, no whitespace and no wildcards (`*`, `>`). A filled-in value is always
+ * one such token, so `_` stands in for it.
+ */
+export function isValidTemplate(template: string): boolean {
+  const subject = template.replace(/\{cluster\}|\{name\}/g, '_');
+  return subject.split('.').every((t) => t !== '' && !/[\s*>]/.test(t));
+}
+
 /** One subject token holding `value`. */
 export function subjectToken(value: string): string {
   return value === '' ? '_' : value.replace(/[.\s*>]/g, '_');

@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { createError, hasCode } from '../../../core/errors.ts';
-import { migrate } from './schema.ts';
+import { firstLineOf, migrate } from './schema.ts';
 import { loadWriterState, STAGE_DDL, type WriterState } from './write-batch.ts';
 
 /** Where and how to open the database. */
@@ -65,7 +65,7 @@ export async function openDatabase(settings: DatabaseSettings): Promise<Database
     if (hasCode(err, 'CCES_ERR_STORAGE_OPEN')) throw err;
     throw createError(
       'CCES_ERR_STORAGE_OPEN',
-      `cannot open DuckDB database ${path}`,
+      `cannot open the DuckDB database ${path}: ${firstLineOf(err)}`,
       { path },
       err,
     );

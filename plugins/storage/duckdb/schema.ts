@@ -92,11 +92,16 @@ export async function migrate(conn: DuckDBConnection, migrations = MIGRATIONS): 
     } catch (err) {
       throw createError(
         'CCES_ERR_STORAGE_OPEN',
-        `migrating the database to schema version ${m.version} failed`,
+        `migrating the database to schema version ${m.version} failed: ${firstLineOf(err)}`,
         { from: found, to: m.version },
         err,
       );
     }
   }
   return found;
+}
+
+/** The first line of what DuckDB or the file system said, for an error message. */
+export function firstLineOf(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n', 1)[0]!.trim();
 }

@@ -23,7 +23,7 @@ import { nowNanos } from '../../../core/time.ts';
 import type { ConnectionSettings } from './connection.ts';
 import { Partitions, type PartitionWindow } from './partitions.ts';
 import { Health } from './health.ts';
-import { isRowError, isTransient, isUnavailable, storageError } from './pg-errors.ts';
+import { codeOf, isRowError, isTransient, isUnavailable, storageError } from './pg-errors.ts';
 import { countPostgres } from './analytics.ts';
 import { ensureJsonFunction, usesJson } from './json-sql.ts';
 import { buildQuery } from './query-sql.ts';
@@ -113,7 +113,7 @@ export class PostgresStorage implements Storage {
       const { host, port, database } = connection.target;
       throw createError(
         'CCES_ERR_STORAGE_OPEN',
-        `cannot open the Postgres database ${database} at ${host}:${port}`,
+        `cannot open the Postgres database ${database} at ${host}:${port}: ${reasonOf(err)}`,
         { host, port, database, schema: this.#names.schema, unavailable: isUnavailable(err) },
         err,
       );
@@ -361,6 +361,16 @@ export class PostgresStorage implements Storage {
     if ((err as { code?: string }).code?.startsWith('CCES_ERR_')) return err as Error;
     return storageError(what, err, code, { schema: this.#names.schema });
   }
+}
+
+/**
+ * The first line of what the driver or the server said, else its error code. It never holds
+ * the password: pg's messages do not quote the connection string (only its parse errors
+ * would, and connection.ts replaces those).
+ */
+function reasonOf(err: unknown): string {
+  const line = err instanceof Error ? err.message.split('\n', 1)[0]!.trim() : String(err);
+  return line || (codeOf(err) ?? 'an unknown error');
 }
 
 /** A batch being written: its keys and when it is done. */

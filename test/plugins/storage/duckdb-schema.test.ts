@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Value } from 'typebox/value';
@@ -49,7 +49,9 @@ describe('duckdb schema, settings and transactions', () => {
     ];
     await assert.rejects(migrate(conn, steps), {
       code: 'CCES_ERR_STORAGE_OPEN',
-      message: `migrating the database to schema version ${SCHEMA_VERSION + 1} failed`,
+      message:
+        `migrating the database to schema version ${SCHEMA_VERSION + 1} failed: ` +
+        'Parser Error: syntax error at or near "NOT"',
     });
     assert.ok(!(await tables(conn)).includes('half'));
     const version = (await conn.runAndReadAll('SELECT version FROM schema_version')).getRows();
@@ -75,6 +77,27 @@ describe('duckdb schema, settings and transactions', () => {
     (runInNewContext('gc') as () => void)();
     await conn.run('CREATE TABLE later (x INT)');
     assert.deepEqual((await conn.runAndReadAll('SELECT count(*) FROM t')).getRows(), [[0n]]);
+  });
+
+  it('says why a database cannot be opened: not a DuckDB file, or its folder a file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cces-duckdb-open-'));
+    try {
+      const text = join(dir, 'notes.txt');
+      writeFileSync(text, 'not a database\n'.repeat(500));
+      await assert.rejects(openDatabase({ path: text }), {
+        code: 'CCES_ERR_STORAGE_OPEN',
+        message:
+          `cannot open the DuckDB database ${text}: ` +
+          `IO Error: The file "${text}" exists, but it is not a valid DuckDB database file!`,
+      });
+      const under = join(text, 'db.duckdb');
+      await assert.rejects(openDatabase({ path: under }), {
+        code: 'CCES_ERR_STORAGE_OPEN',
+        message: `cannot open the DuckDB database ${under}: EEXIST: file already exists, mkdir '${text}'`,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('applies threads, memory_limit and checkpoint_threshold from the config', async () => {

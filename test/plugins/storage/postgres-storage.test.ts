@@ -427,6 +427,29 @@ describe('postgres storage', { skip }, () => {
     }
   });
 
+  it('says why it cannot open: no such database, or no server on the port', async () => {
+    const logger = createLogger({ level: 'silent' });
+    const attempt = async (extra: Record<string, unknown>) => {
+      const { host: server, port, user: username } = SHARED;
+      const config = { server, port, username, password: SECRET, database_path: db.name };
+      const s = await plugin.create({ ...config, ...extra }, { name: 's', logger, configDir: '/' });
+      return s.open().then(
+        () => assert.fail('opened'),
+        (err: Error & { code: string }) => [err.code, err.message],
+      );
+    };
+    assert.deepEqual(await attempt({ database_path: 'cces_no_such_db' }), [
+      'CCES_ERR_STORAGE_OPEN',
+      'cannot open the Postgres database cces_no_such_db at 127.0.0.1:5432: ' +
+        'database "cces_no_such_db" does not exist',
+    ]);
+    assert.deepEqual(await attempt({ port: 1 }), [
+      'CCES_ERR_STORAGE_OPEN',
+      `cannot open the Postgres database ${db.name} at 127.0.0.1:1: ` +
+        'connect ECONNREFUSED 127.0.0.1:1',
+    ]);
+  });
+
   it('keeps the password out of every log line and error', async () => {
     const { logger, lines } = capturingLogger();
     const s = await open('secret', { password: SECRET }, logger);
