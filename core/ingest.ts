@@ -19,6 +19,11 @@ import { boundRaw, Tally, type Refusal } from './ingest/tally.ts';
 export interface RejectedStore {
   /** Resolves once the items are durable. */
   writeRejected(items: RejectedItem[]): Promise<void>;
+  /**
+   * The error any input would be refused with now (a full queue), so that an input is
+   * refused before it is decoded; undefined while input is taken.
+   */
+  refusesInput?(): Error | undefined;
 }
 
 /** What the write path needs from the host. */
@@ -45,8 +50,9 @@ export interface IngestSettings {
  * (`syntax`, `no_cluster`, `storage`), `skipped_<type>` (`metric`, `control`, `query`,
  * `other`), `dropped_by_rule`, `rule_errors`, `cluster_from_tag`, `cluster_from_payload` (the
  * message named another cluster than the default), `implausible_time` (entries dated
- * before 2000, kept as sent: likely a wrong precision), and `refused` (entries of inputs answered with an
- * error, which the sender is expected to retry).
+ * before 2000, kept as sent: likely a wrong precision), `refused` (entries of inputs answered
+ * with an error, which the sender is expected to retry) and `refused_unread` (inputs refused
+ * before decoding because the queue was full).
  */
 export function createIngest(
   deps: IngestDeps,
@@ -77,6 +83,13 @@ class Ingest {
   }
 
   async run(input: Buffer | string, opts: IngestOptions = {}): Promise<IngestResult> {
+    // Under overload most inputs are refused; decoding them first would take the time the
+    // commits need (with the writer thread, the main thread hands it every next batch).
+    const refusal = this.#deps.storage.refusesInput?.();
+    if (refusal) {
+      this.#deps.stats.add(this.#scope, 'refused_unread');
+      throw refusal;
+    }
     const receivedAt = opts.receivedAt ?? nowNanos();
     const precision = opts.precision ?? this.#settings.precision ?? 'auto';
     const { messages, errors } = decode(input, { precision, now: receivedAt });

@@ -119,6 +119,17 @@ export class StorageManager implements Sink {
     return answer;
   }
 
+  /**
+   * The overload error while the queue is full (it takes no writer of even one record), for
+   * refusing input before it is decoded; counted as `overloaded_unread`.
+   */
+  refusesInput(): Error | undefined {
+    const depth = this.#queue.depth;
+    if (this.#closed || depth === 0 || depth < this.#opts.maxQueue) return undefined;
+    this.#stats.add(SCOPE, 'overloaded_unread');
+    return this.#overloaded(depth);
+  }
+
   /** Keeps refused input in the rejected store. */
   async writeRejected(items: RejectedItem[]): Promise<void> {
     if (this.#closed) {

@@ -366,6 +366,21 @@ describe('createIngest with SQLite', () => {
     assert.equal(kept[0]!.line, 3);
   });
 
+  it('refuses input unread while the queue is full, keeping nothing of it', async () => {
+    const s = await setup({}, { maxQueue: 9 });
+    const first = s.ingest(readSample('job-events.lp'), { receivedAt: RECEIVED_AT });
+    await assert.rejects(s.ingest(readSample('malformed.lp')), {
+      code: 'CCES_ERR_INGEST_OVERLOADED',
+    });
+    assert.equal((await first).stored, 9);
+    assert.deepEqual(
+      ['refused_unread', 'refused', 'rejected', 'received'].map((c) => s.count(c)),
+      [1, 0, 0, 9],
+    );
+    assert.equal(s.stats.get('storage', 'overloaded_unread'), 1);
+    assert.equal((await s.storage.stats()).rejected, 0);
+  });
+
   it('rejects with the storage manager error unchanged when overloaded or closed', async () => {
     const s = await setup({}, { maxQueue: 10 });
     const first = s.ingest(readSample('job-events.lp'), { receivedAt: RECEIVED_AT });
