@@ -1,6 +1,6 @@
 /**
  * Long-form overload: `node --import tsx scripts/hardening/overload.ts [--seconds 60]
- * [--writers 24] [--batch-size 50]`. Many writers against a tiny queue on SQLite with
+ * [--writers 24] [--batch-size 50] [--writer-thread on|off] [--synchronous FULL|NORMAL]`. Many writers against a tiny queue on SQLite with
  * `synchronous: FULL` (every commit synced, a stand-in for a slow disk); prints the answers
  * by status, offered against stored, the peak RSS of the store, and whether every
  * acknowledged event is stored exactly once.
@@ -15,13 +15,18 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '60' },
     writers: { type: 'string', default: '24' },
     'batch-size': { type: 'string', default: '50' },
+    'writer-thread': { type: 'string', default: 'on' },
+    synchronous: { type: 'string', default: 'FULL' },
   },
 });
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const h = await startHardenedStore({
   backend: 'sqlite',
   storage: { max_queue: 2000, batch_size: Number(values['batch-size']), flush_time: '1ms' },
-  backendExtra: { synchronous: 'FULL' },
+  backendExtra: {
+    synchronous: values.synchronous,
+    writer_thread: values['writer-thread'] !== 'off',
+  },
 });
 const r = await overload(h.store, {
   writers: Number(values.writers),

@@ -5,7 +5,9 @@
  * created), `busy_timeout` (duration, default "5s"), `synchronous` (`NORMAL` default,
  * `FULL`, `EXTRA`), `cache_size` (SQLite semantics, default -32768 = 32 MiB),
  * `background_checkpoint` (default true: WAL checkpoints run in a worker thread),
- * `writer_thread` (default true: events and logs are inserted by a worker thread), and the
+ * `writer_thread` (default true: events and logs are inserted by a worker thread),
+ * `writer_thread_min_rows` (smaller batches stay on the main connection while the thread is
+ * idle; default 200), and the
  * original's `flags` list (`_timeout=5000`, `_busy_timeout`, `_sync`/`_synchronous`,
  * `_cache_size`, `_journal=WAL`). `username`/`password` of the original are accepted and
  * ignored: SQLite has no users.
@@ -32,6 +34,7 @@ export const SqliteConfigSchema = Type.Object(
     cache_size: Type.Optional(Type.Integer()),
     background_checkpoint: Type.Optional(Type.Boolean()),
     writer_thread: Type.Optional(Type.Boolean()),
+    writer_thread_min_rows: Type.Optional(Type.Integer({ minimum: 1 })),
     flags: Type.Optional(Type.Array(Type.String())),
     username: Type.Optional(Type.String()),
     password: Type.Optional(Type.String()),
@@ -103,6 +106,7 @@ export default definePlugin({
       cacheSize: config.cache_size ?? fromFlags.cacheSize ?? -32768,
       backgroundCheckpoint: config.background_checkpoint ?? true,
       writerThread: config.writer_thread ?? true,
+      threadMinRows: config.writer_thread_min_rows ?? 200,
       logger: ctx.logger,
     });
   },

@@ -45,6 +45,8 @@ export interface SqliteOptions {
   backgroundCheckpoint: boolean;
   /** Insert events and logs in a worker thread (see writer.ts). */
   writerThread: boolean;
+  /** Batches smaller than this stay on the main connection while the thread is idle. */
+  threadMinRows: number;
   logger: Logger;
 }
 
@@ -149,7 +151,14 @@ export class SqliteStorage implements Storage {
   async write(batch: readonly EventRecord[]): Promise<WriteOutcome[]> {
     try {
       this.#conn();
-      if (this.#writer?.alive) return await this.#writeOnThread(batch);
+      const writer = this.#writer;
+      // A small batch costs less on this thread than a round trip to the worker, which
+      // waits for this thread's event loop: with batches of 50 under HTTP overload, all of
+      // them on the thread cut what was stored to a quarter. The worker must be idle, so
+      // that the two connections never wait for each other's write lock.
+      if (writer?.alive && (batch.length >= this.#opts.threadMinRows || writer.busy)) {
+        return await this.#writeOnThread(batch);
+      }
       return this.#writeTx!.immediate(batch);
     } catch (err) {
       throw writeError(err, `the SQLite database refused a batch of ${batch.length} records`, {

@@ -47,9 +47,9 @@ storageSuite('sqlite without the writer thread', async () => {
   };
 });
 
-storageSuite('sqlite (writer thread, the default)', async () => {
+storageSuite('sqlite (writer thread, the default, taking every batch)', async () => {
   const dir = join(root, `suite-${n++}`);
-  const config = {};
+  const config = { writer_thread_min_rows: 1 };
   let current: Storage = await openAt(dir, config);
   return {
     storage: current,
@@ -156,19 +156,26 @@ describe('sqlite storage specifics', () => {
         { status: 'rejected', reason: 'time_out_of_range' },
         { status: 'stored' },
       ]);
-      // Batches in flight together, as the storage manager sends them.
+      // Batches in flight together, as the storage manager sends them; large enough to go
+      // to the writer thread when it runs (smaller ones stay on the main connection).
       const batches = Array.from({ length: 6 }, (_, b) =>
-        Array.from({ length: 50 }, (_, i) =>
-          rec('event', 'ev', { cluster: 'c' }, `b${b}`, T0 + 10n + BigInt(b * 50 + i)),
+        Array.from({ length: 250 }, (_, i) =>
+          rec('event', 'ev', { cluster: 'c' }, `b${b}`, T0 + 10n + BigInt(b * 250 + i)),
         ),
       );
       const outcomes = await Promise.all(batches.map((batch) => storage.write(batch)));
       assert.deepEqual(
         outcomes.flat().map((o) => o.status),
-        Array(300).fill('stored'),
+        Array(1500).fill('stored'),
+      );
+      // Again with a duplicate and a refused row inside a batch the thread takes.
+      const again = [...batches[0]!.slice(0, 249), a, far];
+      assert.deepEqual(
+        (await storage.write(again)).map((o) => o.status),
+        [...Array(250).fill('duplicate'), 'rejected'],
       );
       assert.equal(await storage.ready(), true);
-      assert.deepEqual(await storage.stats().then((st) => [st.events, st.logs]), [301, 1]);
+      assert.deepEqual(await storage.stats().then((st) => [st.events, st.logs]), [1501, 1]);
       await storage.close();
     });
   }
