@@ -38,7 +38,7 @@ export const ErrorCodes = {
   CCES_ERR_RULE_INVALID: 'a process_messages rule does not compile',
   CCES_ERR_NATS_CONNECT: 'the NATS server cannot be reached',
   CCES_ERR_NATS_JETSTREAM: 'a JetStream stream or consumer is missing or cannot be set up',
-  CCES_ERR_INGEST_REJECTED: 'some entries of an input were refused; the others were stored',
+  CCES_ERR_INGEST_REJECTED: 'entries of an input were refused; the good ones, if any, were stored',
   CCES_ERR_HTTP_BODY_TOO_LARGE: 'a request body (after decompression) exceeds the size limit',
   CCES_ERR_HTTP_BODY_INVALID: 'a request body cannot be read (such as broken gzip)',
   CCES_ERR_HTTP_UNSUPPORTED_ENCODING: 'the Content-Encoding of a body is not gzip or deflate',

@@ -42,7 +42,12 @@ export interface StoredRecord extends EventRecord {
 }
 
 /** Why a message is refused before storage, or by storage. */
-export type RejectReason = 'syntax' | 'no_cluster' | 'storage' | (string & {});
+export type RejectReason =
+  | 'syntax'
+  | 'no_cluster'
+  | 'comma_in_cluster'
+  | 'storage'
+  | (string & {});
 
 /** Result of turning a message into a record. */
 export type BuildResult =
@@ -68,6 +73,10 @@ export function buildRecord(
   cluster ??= defaultCluster;
   if (cluster === undefined || cluster === '') {
     return { ok: false, reason: 'no_cluster', detail: 'no cluster tag, JSON cluster or default' };
+  }
+  // Cluster filters split at commas, so such a cluster could never be queried.
+  if (cluster.includes(',')) {
+    return { ok: false, reason: 'comma_in_cluster', detail: `cluster "${cluster}" holds a comma` };
   }
 
   const tags = nullObject<string>();

@@ -156,7 +156,13 @@ describe('StorageManager', () => {
         const dir = `db-${n++}`;
         await storage.close();
         storage = (await plugin.create(
-          { database_path: `${dir}/events.db`, busy_timeout: '20ms', writer_thread: true },
+          // Every batch to the thread (these are small), so that batches overlap.
+          {
+            database_path: `${dir}/events.db`,
+            busy_timeout: '20ms',
+            writer_thread: true,
+            writer_thread_min_rows: 1,
+          },
           { name: 'storage', logger, configDir: root },
         )) as SqliteStorage;
         await storage.open();

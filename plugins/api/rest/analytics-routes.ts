@@ -12,12 +12,14 @@ import type { RouteDeps } from './route-deps.ts';
 export interface AnalyticsOptions {
   /** `enable_sql`: serves `POST /api/v1/sql` (DuckDB only, admin role). */
   enableSql: boolean;
+  /** Whether tokens are checked; without, nobody can show the admin role SQL needs. */
+  authEnabled: boolean;
 }
 
 /** Registers every analytics route. */
 export function registerAnalyticsRoutes(deps: RouteDeps, opts: AnalyticsOptions): void {
   registerCountsRoute(deps);
   registerJobRoute(deps);
-  registerSqlRoute(deps, opts.enableSql);
+  registerSqlRoute(deps, { enabled: opts.enableSql, authEnabled: opts.authEnabled });
   registerExportRoute(deps);
 }

@@ -26,9 +26,11 @@ const Seconds = Type.Integer({
   description: 'inclusive, Unix seconds',
 });
 
-// Null first: Ajv's type coercion would turn null into "" or [""] for the other branch.
-const OptText = Type.Optional(Type.Union([Type.Null(), Type.String()]));
-const OptIds = Type.Optional(Type.Union([Type.Null(), Type.Array(Type.String())]));
+// The Go client sends unset fields as null. The body parser drops them (dropNulls), so the
+// schema needs no null branches, whose errors would hide the one that matters.
+const NULL_OK = 'null counts as not given';
+const OptText = Type.Optional(Type.String({ description: NULL_OK }));
+const OptIds = Type.Optional(Type.Array(Type.String(), { description: NULL_OK }));
 
 const ApiQuerySchema = Type.Object({
   event: OptText,
@@ -43,12 +45,9 @@ const ApiQueryRequestSchema = Type.Object({
   cluster: Type.String({ minLength: 1 }),
   from: Type.Optional(Seconds),
   to: Type.Optional(Seconds),
-  queries: Type.Optional(Type.Union([Type.Null(), Type.Array(ApiQuerySchema)])),
+  queries: Type.Optional(Type.Array(ApiQuerySchema, { description: NULL_OK })),
   'for-all-nodes': Type.Optional(
-    Type.Union([
-      Type.Null(),
-      Type.Array(Type.String(), { description: 'names to query on every host' }),
-    ]),
+    Type.Array(Type.String(), { description: `names to query on every host; ${NULL_OK}` }),
   ),
 });
 
@@ -84,7 +83,7 @@ export function registerCompatQuery({ app, ctx, authenticate }: RouteDeps): void
     child.removeAllContentTypeParsers();
     child.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
       try {
-        done(null, JSON.parse(body as string));
+        done(null, dropNulls(JSON.parse(body as string)));
       } catch (err) {
         done(
           createError('CCES_ERR_QUERY_INVALID', `the body is not JSON: ${(err as Error).message}`),
@@ -185,6 +184,25 @@ function floorSeconds(ns: bigint): number {
   return Number(ns < 0n && s * 1_000_000_000n !== ns ? s - 1n : s);
 }
 
-function nonEmpty(ids: string[] | null | undefined): string[] | undefined {
+/** Drops the fields that may be null (`queries`, `for-all-nodes`, those of a query). */
+function dropNulls(body: unknown): unknown {
+  if (!isObject(body)) return body;
+  const out = { ...body };
+  if (out.queries === null) delete out.queries;
+  if (out['for-all-nodes'] === null) delete out['for-all-nodes'];
+  const queries = out.queries;
+  if (Array.isArray(queries)) out.queries = queries.map((q) => (isObject(q) ? noNulls(q) : q));
+  return out;
+}
+
+function noNulls(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null));
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function nonEmpty(ids: string[] | undefined): string[] | undefined {
   return ids && ids.length > 0 ? ids : undefined;
 }

@@ -16,6 +16,7 @@ import { registerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { registerRecordRoutes } from './records.ts';
 import { registerRejectedRoute } from './rejected.ts';
+import { refuseRepeatedParams } from '../../shared/http/repeated-params.ts';
 import type { RouteDeps } from './route-deps.ts';
 import { registerStatsRoute } from './stats.ts';
 import { registerStreamRoutes } from './stream.ts';
@@ -58,6 +59,7 @@ async function buildWithAuth(opts: RestApiOptions, ctx: ApiContext, auth: Authen
   });
   // The original's query route is a GET with a JSON body.
   app.addHttpMethod('GET', { hasBody: true, overrideExisting: true });
+  app.addHook('preValidation', refuseRepeatedParams);
   const authenticate = async (request: FastifyRequest) => auth.authenticate(request);
   const deps: RouteDeps = { app, ctx, authenticate };
   // Both collect routes as they are declared, so they go first.
@@ -75,7 +77,7 @@ async function buildWithAuth(opts: RestApiOptions, ctx: ApiContext, auth: Authen
   registerCompatQuery(deps);
   registerStatsRoute(deps);
   registerHealthRoutes(deps);
-  registerAnalyticsRoutes(deps, { enableSql: opts.enableSql ?? false });
+  registerAnalyticsRoutes(deps, { enableSql: opts.enableSql ?? false, authEnabled: auth.enabled });
   registerStreamRoutes(deps, opts.tailLimits);
   registerUi(deps);
 
@@ -108,7 +110,11 @@ export class RestApiServer implements ApiServer {
     const app = await buildWithAuth(this.#opts, ctx, this.#auth);
     this.#app = app;
     this.#bound = await listen(app, 'api', this.#opts.address, this.#opts.port);
-    if (!this.#auth.enabled) this.#logger.warn('API is open: no jwt_public_key');
+    if (this.#auth.enabled) return;
+    this.#logger.warn('API is open: no jwt_public_key');
+    if (this.#opts.enableSql) {
+      this.#logger.warn('enable_sql is on, but without jwt_public_key SQL refuses every request');
+    }
   }
 
   stop(): Promise<void> {

@@ -29,7 +29,10 @@ const SqlAnswerSchema = Type.Object({
 });
 
 /** Registers the SQL route; `enabled` is the API config's `enable_sql`. */
-export function registerSqlRoute({ app, ctx, authenticate }: RouteDeps, enabled: boolean) {
+export function registerSqlRoute(
+  { app, ctx, authenticate }: RouteDeps,
+  { enabled, authEnabled }: { enabled: boolean; authEnabled: boolean },
+) {
   app.post('/api/v1/sql', {
     schema: {
       body: SqlBodySchema,
@@ -46,6 +49,13 @@ export function registerSqlRoute({ app, ctx, authenticate }: RouteDeps, enabled:
             : 'SQL is off; set "enable_sql": true in the API config',
         );
       }
+      if (!authEnabled) {
+        throw createError(
+          'CCES_ERR_AUTH_FORBIDDEN',
+          'SQL is enabled, but needs a jwt_public_key in the API config: without one, no token ' +
+            'can carry the admin role',
+        );
+      }
       requireAdmin(request);
       const { query, max_rows: maxRows = 1000, timeout_ms: timeoutMs = 10_000 } = request.body;
       return storage.sql(query, { maxRows, timeoutMs });
@@ -54,7 +64,7 @@ export function registerSqlRoute({ app, ctx, authenticate }: RouteDeps, enabled:
 }
 
 // The token was verified by `authenticate` before the handler runs, so its claims can be
-// read here without a second signature check. Without a token (auth off) nobody is admin.
+// read here without a second signature check.
 function requireAdmin(request: FastifyRequest): void {
   const auth = request.headers.authorization;
   const bearer = typeof auth === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1] : undefined;
@@ -70,6 +80,6 @@ function requireAdmin(request: FastifyRequest): void {
   if (Array.isArray(roles) && roles.includes('admin')) return;
   throw createError(
     'CCES_ERR_AUTH_FORBIDDEN',
-    'SQL needs a token whose "roles" claim lists "admin" (and the API needs a jwt_public_key)',
+    'SQL needs a token whose "roles" claim lists "admin"',
   );
 }

@@ -50,6 +50,14 @@ export default definePlugin({
         { receiver: ctx.name },
       );
     }
+    if (config.cluster?.includes(',')) {
+      throw createError(
+        'CCES_ERR_CONFIG_INVALID',
+        `receiver ${ctx.name}: cluster "${config.cluster}" holds a comma; cluster filters ` +
+          'split at commas, so its records could never be queried by cluster',
+        { receiver: ctx.name, key: 'cluster' },
+      );
+    }
     return new HttpReceiver({
       name: ctx.name,
       address: config.address || '0.0.0.0',

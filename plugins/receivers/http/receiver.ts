@@ -4,6 +4,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Receiver, ReceiverContext } from '../../../core/contracts/receiver.ts';
 import type { Precision } from '../../../core/time.ts';
+import { refuseRepeatedParams } from '../../shared/http/repeated-params.ts';
 import { createHttpApp, listen, type HttpApp } from '../../shared/http/app.ts';
 import { toHttpFailure } from '../../shared/http/failure.ts';
 import { registerWriteRoutes } from '../../shared/http/write-route.ts';
@@ -53,6 +54,7 @@ export class HttpReceiver implements Receiver {
     app.addHook('onError', async (_request, _reply, err) => {
       ctx.count(`refused_${toHttpFailure(err).status}`);
     });
+    app.addHook('preValidation', refuseRepeatedParams);
     registerWriteRoutes(app, {
       urls: [o.path],
       dialect: 'cces',

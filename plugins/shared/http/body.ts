@@ -3,17 +3,20 @@
  * decompressed with a limit, so a small compressed "bomb" is refused instead of filling
  * memory.
  */
-import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
+import { gunzip, inflate, inflateRaw, type ZlibOptions } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { createError } from '../../../core/errors.ts';
 
-type Unzip = (
-  buf: InputType,
-  opts: ZlibOptions,
-  cb: (err: Error | null, out: Buffer) => void,
-) => void;
+type Unzip = (buf: Buffer, opts: ZlibOptions, cb: (err: Error | null, out: Buffer) => void) => void;
 
-const DECODERS: Record<string, Unzip> = { gzip: gunzip, 'x-gzip': gunzip, deflate: inflate };
+// HTTP's deflate is zlib-wrapped (RFC 9110), but some clients send raw deflate. A zlib
+// stream opens with a header: method 8 in the low nibble, the first two bytes a multiple of 31.
+const inflateEither: Unzip = (buf, opts, cb) => {
+  const zlib = buf.length >= 2 && (buf[0]! & 0x0f) === 8 && buf.readUInt16BE(0) % 31 === 0;
+  (zlib ? inflate : inflateRaw)(buf, opts, cb);
+};
+
+const DECODERS: Record<string, Unzip> = { gzip: gunzip, 'x-gzip': gunzip, deflate: inflateEither };
 
 /**
  * Makes every content type arrive as a Buffer in the given (encapsulated) Fastify context.
@@ -29,7 +32,8 @@ export function acceptRawBodies(app: FastifyInstance): void {
  * Returns the body's bytes after `Content-Encoding` is undone. Throws
  * `CCES_ERR_HTTP_BODY_TOO_LARGE` when the decompressed body passes `limit` bytes (the
  * message names `limitKey`, the config key that sets it, when given),
- * `CCES_ERR_HTTP_BODY_INVALID` for broken compressed data and
+ * `CCES_ERR_HTTP_BODY_INVALID` for broken compressed data (deflate may be zlib-wrapped or
+ * raw) and
  * `CCES_ERR_HTTP_UNSUPPORTED_ENCODING` for encodings other than gzip, deflate and identity.
  */
 export async function decodeBody(

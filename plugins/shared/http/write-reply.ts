@@ -1,6 +1,6 @@
 /**
  * The answer to a write: 204 when nothing was refused, else 400 listing the refused
- * entries (the good ones are stored all the same).
+ * entries (the good ones, if any, are stored all the same).
  */
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
@@ -57,14 +57,23 @@ export function ingestReply(reply: FastifyReply, result: IngestResult, dialect: 
         ? { line: e.line, reason: e.reason }
         : { line: e.line, column: e.column, reason: e.reason },
     );
-  const entries = rejected.length === 1 ? 'entry was' : 'entries were';
   return reply.code(400).send({
     code: 'CCES_ERR_INGEST_REJECTED',
-    message: `${rejected.length} ${entries} refused; the others were stored`,
+    message: summary(result),
     stored: result.stored,
     duplicates: result.duplicates,
     skipped: result.skipped,
     rejected: rejected.length,
     errors,
   });
+}
+
+/** What became of the entries, by count: `2 of 5 entries refused; 3 stored`. */
+function summary(result: IngestResult): string {
+  const refused = result.rejected.length;
+  const total = refused + result.stored + result.duplicates + result.skipped;
+  const parts = [result.stored === 0 ? 'none stored' : `${result.stored} stored`];
+  if (result.duplicates > 0) parts.push(`${result.duplicates} already stored`);
+  if (result.skipped > 0) parts.push(`${result.skipped} skipped`);
+  return `${refused} of ${total} ${total === 1 ? 'entry' : 'entries'} refused; ${parts.join(', ')}`;
 }

@@ -5,6 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { ReceiverContext } from '../../../core/contracts/receiver.ts';
+import { createError } from '../../../core/errors.ts';
 import type { Precision } from '../../../core/time.ts';
 import type { HttpApp } from './app.ts';
 import { acceptRawBodies, decodeBody } from './body.ts';
@@ -95,6 +96,7 @@ export function registerWriteRoutes(app: HttpApp, opts: WriteRouteOptions): void
 
 async function write(request: FastifyRequest, reply: FastifyReply, opts: WriteRouteOptions) {
   const q = request.query as Query;
+  refuseCommaCluster(q);
   const precision = q.precision === undefined ? opts.precision : PRECISION[q.precision]!;
   const body = await decodeBody(
     request.body as Buffer | undefined,
@@ -105,4 +107,16 @@ async function write(request: FastifyRequest, reply: FastifyReply, opts: WriteRo
   const cluster = q.cluster ?? q.db ?? opts.cluster;
   const result = await opts.ingest(body, { cluster, precision });
   return ingestReply(reply, result, opts.dialect);
+}
+
+// Cluster filters split at commas, so a cluster named with one could never be queried.
+function refuseCommaCluster(q: Query): void {
+  const param = q.cluster === undefined ? 'db' : 'cluster';
+  const name = q.cluster ?? q.db;
+  if (name === undefined || !name.includes(',')) return;
+  throw createError(
+    'CCES_ERR_QUERY_INVALID',
+    `${param}: "${name}" holds a comma; cluster names cannot, since cluster filters split at commas`,
+    { param, value: name },
+  );
 }

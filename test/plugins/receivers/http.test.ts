@@ -111,6 +111,20 @@ describe('HTTP receiver with basic auth', () => {
     assert.deepEqual([r?.cluster, r?.time], ['qc', 1735732800000000000n]);
   });
 
+  it('answers 400 naming a query parameter given twice, and stores nothing', async () => {
+    const res = await fetch(`${url}/ingest?cluster=a&cluster=b`, {
+      method: 'POST',
+      body: 'twice event="twice" 1735732800',
+      headers: auth,
+    });
+    assert.equal(res.status, 400);
+    assert.deepEqual(await res.json(), {
+      code: 'CCES_ERR_QUERY_INVALID',
+      message: 'querystring/cluster must be given once, not 2 times',
+    });
+    assert.equal((await events()).filter((e) => e.payload === 'twice').length, 0);
+  });
+
   it('answers 400 with the refused lines, reads gzip, and refuses large bodies with 413', async () => {
     const bad = await fetch(`${url}/ingest`, {
       method: 'POST',
@@ -188,6 +202,18 @@ describe('HTTP receiver lifecycle', () => {
     assert.throws(
       () => httpPlugin.create({ username: 'u' }, { name: 'h', logger, configDir: '/' }),
       (err: Error & { code?: string }) => err.code === 'CCES_ERR_CONFIG_INVALID',
+    );
+  });
+
+  it('refuses a config whose cluster holds a comma, since filters split at commas', async () => {
+    assert.throws(
+      () => httpPlugin.create({ cluster: 'a,b' }, { name: 'h', logger, configDir: '/' }),
+      {
+        code: 'CCES_ERR_CONFIG_INVALID',
+        message:
+          'receiver h: cluster "a,b" holds a comma; cluster filters split at commas, so its ' +
+          'records could never be queried by cluster',
+      },
     );
   });
 });

@@ -134,6 +134,30 @@ describe('GET and POST /api/query/ (the original query contract)', () => {
     }
   });
 
+  it('answers 400 naming the path and the expected type of a mistake inside the queries', async () => {
+    const cases: [unknown, string][] = [
+      [
+        { cluster: 'a', queries: [{ event: 'x', 'type-ids': [1] }] },
+        'queries/0/type-ids/0 must be string',
+      ],
+      [{ cluster: 'a', queries: [{ event: 5 }] }, 'queries/0/event must be string'],
+      [{ cluster: 'a', queries: [null] }, 'queries/0 must be object'],
+      [{ cluster: 'a', queries: 'x' }, 'queries must be array'],
+      [{ cluster: 'a', 'for-all-nodes': [3] }, 'for-all-nodes/0 must be string'],
+    ];
+    for (const [body, message] of cases) {
+      const res = await query(body);
+      assert.equal(res.statusCode, 400);
+      assert.deepEqual(res.json(), { code: 'CCES_ERR_QUERY_INVALID', message: `body/${message}` });
+    }
+  });
+
+  it('takes null queries and for-all-nodes as not given', async () => {
+    const res = await query({ cluster: 'alpha', queries: null, 'for-all-nodes': null });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), { results: [] });
+  });
+
   it('answers 400 for a missing cluster, a missing body or a body that is not JSON', async () => {
     const cases: [unknown, string][] = [
       [{ queries: [] }, 'body: "cluster" is required'],

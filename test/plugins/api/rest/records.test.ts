@@ -121,6 +121,11 @@ describe('GET /api/v1/events and /api/v1/logs', () => {
       'failed "hard", twice\nline2',
     ]);
     assert.deepEqual(await payloads('/api/v1/logs?level=INFO'), ['started']);
+    assert.deepEqual(await payloads('/api/v1/logs?loglevel=info&level=Error&order=asc'), [
+      'started',
+      'failed "hard", twice\nline2',
+      'ctl err',
+    ]);
     assert.deepEqual(await payloads('/api/v1/logs?order=asc'), [
       'started',
       'failed "hard", twice\nline2',
@@ -174,6 +179,59 @@ describe('GET /api/v1/events and /api/v1/logs', () => {
       assert.equal(res.statusCode, 400, query);
       assert.deepEqual(res.json(), { code: 'CCES_ERR_QUERY_INVALID', message }, query);
     }
+  });
+
+  const refused = async (query: string, message: string) => {
+    const res = await get(`/api/v1/events?${query}`);
+    assert.equal(res.statusCode, 400, query);
+    assert.deepEqual(res.json(), { code: 'CCES_ERR_QUERY_INVALID', message }, query);
+  };
+
+  it('answers 400 for impossible dates and times instead of rolling them over', async () => {
+    const no = (text: string, why: string): [string, string] => [
+      `from=${text}`,
+      `from: "${text}" is no real date and time: ${why}`,
+    ];
+    const cases = [
+      no('2025-02-30T00:00:00Z', '2025-02 has days 01 to 28'),
+      no('2025-02-29T00:00:00Z', '2025-02 has days 01 to 28'),
+      no('2024-04-31T00:00:00Z', '2024-04 has days 01 to 30'),
+      no('2025-01-00T00:00:00Z', '2025-01 has days 01 to 31'),
+      no('2025-01-01T24:00:00Z', 'hours run from 00 to 23 (midnight is 00:00 of the next day)'),
+      no('2025-01-01T23:60:00Z', 'minutes and seconds run from 00 to 59'),
+      no('2025-13-45T00:00:00Z', 'there is no month 13'),
+    ];
+    for (const [query, message] of cases) await refused(query, message);
+    assert.deepEqual(
+      await payloads('/api/v1/events?from=2024-02-29T00:00:00Z&to=2024-03-01T00:00:00Z'),
+      [],
+    );
+  });
+
+  it('hints at %2B when the "+" of an offset arrived as a space', async () => {
+    await refused(
+      'from=2025-01-01T13:00:02.5+01:00',
+      'from: "2025-01-01T13:00:02.5 01:00" is neither a Unix time in s nor RFC 3339 (such as ' +
+        '2025-01-01T12:00:00Z); if the offset was "+hh:mm", encode the "+" as %2B',
+    );
+    const encoded = '/api/v1/events?from=2025-01-01T13:00:02.5%2B01:00&order=asc';
+    assert.deepEqual(await payloads(encoded), [EVENTS[2], EVENTS[3], EVENTS[4]]);
+  });
+
+  it('answers 400 naming a one-value parameter given more than once', async () => {
+    await refused('limit=1&limit=2', 'querystring/limit must be given once, not 2 times');
+    await refused('format=csv&format=lp', 'querystring/format must be given once, not 2 times');
+    await refused('tag.a=1&tag.a=2&tag.a=3', 'querystring/tag.a must be given once, not 3 times');
+    await refused('text=a&text=b', 'querystring/text must be given once, not 2 times');
+  });
+
+  it('answers 400 for an empty cluster name, alone or between commas', async () => {
+    const empty = (v: string) =>
+      `cluster: "${v}" holds an empty cluster name; separate names with single commas`;
+    await refused('cluster=', 'querystring/cluster/0 must NOT have fewer than 1 characters');
+    await refused('cluster=,,', empty(',,'));
+    await refused('cluster=alpha,', empty('alpha,'));
+    await refused('cluster=beta&cluster=alpha,,gamma', empty('alpha,,gamma'));
   });
 
   it('streams NDJSON: one item per line, as in the JSON answer', async () => {

@@ -79,6 +79,18 @@ describe('the rest API plugin', () => {
     await assert.rejects(fetch(`${base}/healthz`));
   });
 
+  it('warns at start when enable_sql is on without a jwt_public_key', async () => {
+    const { lines, logger } = capture();
+    await start({ address: '127.0.0.1', port: 0, enable_sql: true }, logger);
+    assert.deepEqual(
+      lines.filter((l) => l.level === 40).map((l) => l.msg),
+      [
+        'API is open: no jwt_public_key',
+        'enable_sql is on, but without jwt_public_key SQL refuses every request',
+      ],
+    );
+  });
+
   it('registers extensions after the core routes with storage, config and the auth check', async () => {
     const res = await f.app.inject({ url: '/api/v1/site/hello' });
     assert.equal(res.statusCode, 200);

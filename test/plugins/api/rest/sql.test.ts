@@ -110,6 +110,26 @@ describe('SQL route', () => {
     }
   });
 
+  test('enabled without a jwt_public_key answers 403 saying that the key is missing', async () => {
+    const open = await apiOver(opened.storage, { enableSql: true });
+    try {
+      const res = await open.inject({
+        method: 'POST',
+        url: '/api/v1/sql',
+        payload: { query: 'SELECT 1' },
+      });
+      assert.equal(res.statusCode, 403);
+      assert.deepEqual(res.json(), {
+        code: 'CCES_ERR_AUTH_FORBIDDEN',
+        message:
+          'SQL is enabled, but needs a jwt_public_key in the API config: without one, no token ' +
+          'can carry the admin role',
+      });
+    } finally {
+      await open.close();
+    }
+  });
+
   test('writes and schema changes are refused and change nothing', async () => {
     await refusedWith('DELETE FROM events');
     await refusedWith('INSERT INTO events SELECT * FROM events');

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { gzipSync, deflateSync } from 'node:zlib';
+import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import type { StoredRecord } from '../../../../core/record.ts';
 import type { SqliteStorage } from '../../../../plugins/storage/sqlite/sqlite-storage.ts';
 import { readSample } from '../../../helpers/samples.ts';
@@ -63,7 +63,7 @@ describe('POST /api/write', () => {
     assert.equal(res.statusCode, 400);
     assert.deepEqual(res.json(), {
       code: 'CCES_ERR_INGEST_REJECTED',
-      message: '13 entries were refused; the others were stored',
+      message: '13 of 26 entries refused; 13 stored',
       stored: 13,
       duplicates: 0,
       skipped: 0,
@@ -73,6 +73,42 @@ describe('POST /api/write', () => {
     const good = (await all(f)).filter((r) => r.name === 'good').map((r) => r.payload);
     const expected = [...Array.from({ length: 12 }, (_, i) => `after-${i + 1}`), 'before-13'];
     assert.deepEqual(good, expected);
+  });
+
+  it('says that none was stored when every entry is refused', async () => {
+    const res = await post(f, '/api/write', '{"a":1}');
+    assert.equal(res.statusCode, 400);
+    assert.deepEqual(res.json(), {
+      code: 'CCES_ERR_INGEST_REJECTED',
+      message: '1 of 1 entry refused; none stored',
+      stored: 0,
+      duplicates: 0,
+      skipped: 0,
+      rejected: 1,
+      errors: [{ line: 1, column: 8, reason: 'syntax: missing field set' }],
+    });
+  });
+
+  it('refuses a cluster name with a comma, which no cluster filter could select', async () => {
+    const tagged = await post(f, '/api/write', 'comma,cluster=a\\,b event="tag" 1735732800');
+    assert.equal(tagged.statusCode, 400);
+    assert.deepEqual(tagged.json().errors, [{ line: 1, reason: 'comma_in_cluster' }]);
+
+    const why = 'holds a comma; cluster names cannot, since cluster filters split at commas';
+    const bare = 'comma event="default" 1735732800';
+    const api = await post(f, '/api/write?cluster=a,b', bare);
+    assert.equal(api.statusCode, 400);
+    assert.deepEqual(api.json(), {
+      code: 'CCES_ERR_QUERY_INVALID',
+      message: `cluster: "a,b" ${why}`,
+    });
+    const influx = await post(f, '/write?db=a,b&precision=s', bare);
+    assert.equal(influx.statusCode, 400);
+    assert.deepEqual(influx.json(), { code: 'CCES_ERR_QUERY_INVALID', error: `db: "a,b" ${why}` });
+    assert.deepEqual(
+      (await all(f)).filter((r) => r.name === 'comma'),
+      [],
+    );
   });
 
   it('takes the cluster of lines without one from ?cluster=', async () => {
@@ -123,6 +159,19 @@ describe('POST /api/write', () => {
     });
   });
 
+  it('refuses a query parameter given twice, naming it, and stores nothing', async () => {
+    const res = await post(f, '/api/write?precision=s&precision=ms', 'twice,cluster=t e="x" 1');
+    assert.equal(res.statusCode, 400);
+    assert.deepEqual(res.json(), {
+      code: 'CCES_ERR_QUERY_INVALID',
+      message: 'querystring/precision must be given once, not 2 times',
+    });
+    assert.deepEqual(
+      (await all(f)).filter((r) => r.name === 'twice'),
+      [],
+    );
+  });
+
   it('reads gzip and deflate bodies', async () => {
     const body = 'zip,cluster=z,hostname=h event="gz" 1735732800\n';
     const gz = await post(f, '/api/write', gzipSync(body), { 'content-encoding': 'gzip' });
@@ -133,6 +182,16 @@ describe('POST /api/write', () => {
     assert.equal(df.statusCode, 204);
     const got = (await all(f)).filter((r) => r.name === 'zip').map((r) => r.payload);
     assert.deepEqual(got, ['gz', 'df']);
+  });
+
+  it('reads raw deflate bodies (without the zlib header) as well', async () => {
+    const body = 'raw,cluster=z,hostname=h event="raw" 1735732800\n';
+    const res = await post(f, '/api/write', deflateRawSync(body), {
+      'content-encoding': 'deflate',
+    });
+    assert.equal(res.statusCode, 204, res.body);
+    const got = (await all(f)).filter((r) => r.name === 'raw').map((r) => r.payload);
+    assert.deepEqual(got, ['raw']);
   });
 
   it('answers 413 naming max_body_size for a body over the limit and for a gzip bomb', async () => {
