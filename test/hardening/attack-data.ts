@@ -50,10 +50,13 @@ const safe = (s: string) => s.replace(/\u0000/g, '0');
 export function hostileRecords(baseSeconds: number): HostileRecord[] {
   return INJECTIONS.map((raw, id) => {
     const inj = safe(raw);
+    // A cluster name may hold anything but a comma (cluster filters split at commas; a
+    // write naming such a cluster is refused, which write.test.ts shows).
+    const cluster = inj.replaceAll(',', ' ');
     const payload = JSON.stringify({ jobId: inj, id, note: inj });
     const msg: Message = {
       name: inj,
-      tags: { cluster: inj, hostname: inj, [`k${inj}`]: inj },
+      tags: { cluster, hostname: inj, [`k${inj}`]: inj },
       fields: { event: payload },
       time: BigInt(baseSeconds + id) * 1_000_000_000n,
     };
@@ -61,7 +64,7 @@ export function hostileRecords(baseSeconds: number): HostileRecord[] {
       id,
       inj,
       name: inj,
-      cluster: inj,
+      cluster,
       hostname: inj,
       tagKey: `k${inj}`,
       payload,

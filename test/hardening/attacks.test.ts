@@ -151,7 +151,7 @@ function attackSuite(backend: Backend, skip: () => Promise<string | false>) {
     it('matches the compatibility query body literally', { skip: reason }, async () => {
       for (const r of records) {
         const query = {
-          cluster: r.inj,
+          cluster: r.cluster,
           queries: [
             { event: r.inj, host: r.inj },
             { type: r.inj, subtype: r.inj, 'type-ids': [r.inj], 'subtype-ids': [r.inj] },
@@ -169,7 +169,7 @@ function attackSuite(backend: Backend, skip: () => Promise<string | false>) {
         assert.deepEqual(events(0), [r.payload], r.inj);
         assert.deepEqual(events(1), [], r.inj);
         assert.deepEqual(events(2), [r.payload], r.inj);
-        const bad = { cluster: r.inj, from: r.inj, to: `${r.inj}` };
+        const bad = { cluster: r.cluster, from: r.inj, to: `${r.inj}` };
         const refused = await fetch(`${h.store.api}/api/query/`, {
           method: 'POST',
           headers: { ...auth, 'content-type': 'application/json' },
