@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatRfc3339, parseRfc3339, toNanos } from '../../core/time.ts';
+import { formatRfc3339, impossibleDateTime, parseRfc3339, toNanos } from '../../core/time.ts';
 import { parseDuration, parseDurationMs } from '../../core/duration.ts';
 
 test('auto precision guesses by magnitude', () => {
@@ -19,6 +19,17 @@ test('RFC 3339 keeps nanoseconds exactly both ways', () => {
   assert.equal(parseRfc3339('2025-01-01T12:00:00.123456789Z'), 1735732800123456789n);
   assert.equal(parseRfc3339('2025-01-01T13:00:00+01:00'), 1735732800000000000n);
   assert.equal(parseRfc3339('2025-01-01'), undefined);
+});
+
+test('RFC 3339 refuses impossible dates and times instead of rolling them over', () => {
+  assert.equal(parseRfc3339('2025-02-30T00:00:00Z'), undefined);
+  assert.equal(parseRfc3339('2025-01-01T24:00:00Z'), undefined);
+  assert.equal(parseRfc3339('2025-01-01T12:60:00Z'), undefined);
+  assert.equal(parseRfc3339('2024-02-29T00:00:00Z'), 1709164800000000000n);
+  assert.equal(parseRfc3339('2100-02-29T00:00:00Z'), undefined);
+  assert.equal(impossibleDateTime('2025-02-30T00:00:00Z'), '2025-02 has days 01 to 28');
+  assert.equal(impossibleDateTime('2025-13-01T00:00:00Z'), 'there is no month 13');
+  assert.equal(impossibleDateTime('2025-01-01T12:00:00Z'), undefined);
 });
 
 test('Go-style durations', () => {

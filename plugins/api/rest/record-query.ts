@@ -6,7 +6,7 @@ import { Type, type Static } from 'typebox';
 import type { StorageQuery } from '../../../core/contracts/storage.ts';
 import { createError } from '../../../core/errors.ts';
 import type { RecordKind } from '../../../core/record.ts';
-import { parseRfc3339 } from '../../../core/time.ts';
+import { impossibleDateTime, parseRfc3339 } from '../../../core/time.ts';
 import { decodeCursor } from './cursor.ts';
 
 /** Most records one answer holds. */
@@ -101,37 +101,18 @@ function readTime(text: string, precision: keyof typeof FACTOR): bigint | undefi
     const ns = BigInt(dec[2]!) * FACTOR.s + BigInt(dec[3]!.padEnd(9, '0'));
     return dec[1] === '-' ? -ns : ns;
   }
-  // Date.parse rolls an impossible date over (February 30 becomes March 2).
-  return impossibleDate(text) === undefined ? parseRfc3339(text) : undefined;
+  return parseRfc3339(text);
 }
 
 function unreadable(text: string, precision: string): string {
-  const impossible = impossibleDate(text);
+  const impossible = impossibleDateTime(text);
   if (impossible !== undefined) return `is no real date and time: ${impossible}`;
   // A URL query reads an unencoded "+" as a space, so "+01:00" arrives as " 01:00".
-  const plus = / \d{2}:\d{2}$/.test(text) && DATE_TIME.test(text);
+  const plus = / \d{2}:\d{2}$/.test(text) && /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:/.test(text);
   return (
     `is neither a Unix time in ${precision} nor RFC 3339 (such as 2025-01-01T12:00:00Z)` +
     (plus ? '; if the offset was "+hh:mm", encode the "+" as %2B' : '')
   );
-}
-
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})/;
-
-const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/** Why a text shaped as an RFC 3339 date and time names no real one; undefined if it does. */
-function impossibleDate(text: string): string | undefined {
-  const m = DATE_TIME.exec(text);
-  if (!m) return undefined;
-  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = m.slice(1).map(Number);
-  if (month < 1 || month > 12) return `there is no month ${m[2]}`;
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  const days = month === 2 && leap ? 29 : DAYS[month - 1]!;
-  if (day < 1 || day > days) return `${m[1]}-${m[2]} has days 01 to ${days}`;
-  if (hour > 23) return 'hours run from 00 to 23 (midnight is 00:00 of the next day)';
-  if (minute > 59 || second > 59) return 'minutes and seconds run from 00 to 59';
-  return undefined;
 }
 
 /** The names of `cluster=` values: each value is split at commas; no name may be empty. */
