@@ -16,7 +16,7 @@ import {
   type SubscriptionDefaults,
   type SubscriptionSpec,
 } from './subscriptions.ts';
-import { WorkQueue } from './work-queue.ts';
+import { COALESCE_BYTES, WorkQueue } from './work-queue.ts';
 
 interface Item {
   msg: JsMsg;
@@ -75,7 +75,7 @@ export class JetStreamIntake {
       maxPending: Number.MAX_SAFE_INTEGER,
       maxPendingBytes: opts.maxPendingBytes,
       maxBatch: opts.coalesce,
-      maxBatchBytes: 1024 * 1024,
+      maxBatchBytes: COALESCE_BYTES,
     });
   }
 

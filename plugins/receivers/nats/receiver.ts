@@ -11,6 +11,7 @@ import { redactUrl } from '../../../core/logger.ts';
 import { connectNats, natsConnectOptions, natsServerUrl } from '../../shared/nats/connection.ts';
 import { watchNatsStatus } from '../../shared/nats/status-log.ts';
 import { CoreIntake } from './core-intake.ts';
+import { COALESCE_BYTES } from './work-queue.ts';
 import { JetStreamIntake } from './jetstream-intake.ts';
 import { setupJetStream } from './jetstream-setup.ts';
 import type { NatsReceiverConfig } from './schema.ts';
@@ -104,7 +105,7 @@ export class NatsReceiver implements Receiver {
       maxPending: cfg.max_pending ?? 65_536,
       maxPendingBytes: cfg.max_pending_bytes ?? 64 * 1024 * 1024,
       maxBatch: cfg.coalesce ?? 1000,
-      maxBatchBytes: 1024 * 1024,
+      maxBatchBytes: COALESCE_BYTES,
     });
     await intake.start();
     return intake;

@@ -6,6 +6,14 @@
  * when they matter; when idle every item goes alone, without waiting.
  */
 
+/**
+ * Bytes of messages joined into one ingest call at most. Large enough that per-call costs
+ * vanish; small enough that the records of the calls in flight stay few: with 1 MiB (about
+ * 4,700 typical lines a call) garbage collection took a fifth of the CPU, and 100-line
+ * messages went in at 65% of the HTTP rate; with 256 KiB at 100-109%.
+ */
+export const COALESCE_BYTES = 256 * 1024;
+
 /** Limits of a {@link WorkQueue}. */
 export interface WorkQueueLimits {
   /** Batches processed at once. */
