@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatRfc3339, impossibleDateTime, parseRfc3339, toNanos } from '../../core/time.ts';
+import { impossibleDateTime } from '../../core/calendar.ts';
+import { formatRfc3339, parseRfc3339, toNanos } from '../../core/time.ts';
 import { parseDuration, parseDurationMs } from '../../core/duration.ts';
 
 test('auto precision guesses by magnitude', () => {

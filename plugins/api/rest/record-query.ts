@@ -6,7 +6,8 @@ import { Type, type Static } from 'typebox';
 import type { StorageQuery } from '../../../core/contracts/storage.ts';
 import { createError } from '../../../core/errors.ts';
 import type { RecordKind } from '../../../core/record.ts';
-import { impossibleDateTime, parseRfc3339 } from '../../../core/time.ts';
+import { impossibleDateTime } from '../../../core/calendar.ts';
+import { parseRfc3339 } from '../../../core/time.ts';
 import { decodeCursor } from './cursor.ts';
 
 /** Most records one answer holds. */
