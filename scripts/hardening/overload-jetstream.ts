@@ -140,6 +140,9 @@ for (let s = 1; s <= seconds; s++) {
       `second ${s}: sampling failed (${(err as Error).message}); store exit ${exitCode} ${signalCode}`,
     );
     out(`the store's last output:\n${store.logs.slice(-30).join('\n')}`);
+    // Leave nothing behind: a store still running, or the stream of this run.
+    if (store.proc.exitCode === null) await store.kill();
+    await jsm.streams.delete(stream).catch(() => false);
     process.exit(1);
   }
 }
