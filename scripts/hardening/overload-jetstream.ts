@@ -1,14 +1,13 @@
 /**
  * Long-form JetStream overload: `node --import tsx scripts/hardening/overload-jetstream.ts
- * [--seconds 60] [--publishers 2] [--lines 100] [--store-heap-mb N] [--writer-thread]`. Publishers put far
+ * [--seconds 60] [--publishers 2] [--lines 100] [--store-heap-mb N]`. Publishers put far
  * more into a stream than the store's storage takes (SQLite with `synchronous: FULL` and
  * batches of 20 stands in for a slow disk). Every second it samples what was published, what
- * the consumer delivered, what the store stored and the store's RSS, to show that delivery
- * follows storage, not the publishers. Then the store is stopped, started again with the
- * default storage settings, drains the backlog, and every event the stream acknowledged to a
- * publisher must be stored exactly once. `--store-heap-mb` caps the store's V8 heap;
- * `--writer-thread` turns on the SQLite writer thread. Beside RSS it prints the store's V8
- * heap in use and its memory outside the heap (buffers), from its /metrics.
+ * the consumer delivered, what the store stored and the store's RSS, V8 heap in use and
+ * memory outside the heap (from its /metrics), to show that delivery follows storage, not the
+ * publishers. Then the store is stopped, started again with the default storage settings,
+ * drains the backlog, and every event the stream acknowledged to a publisher must be stored
+ * exactly once. `--store-heap-mb` caps the store's V8 heap.
  */
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -29,7 +28,6 @@ const { values } = parseArgs({
     publishers: { type: 'string', default: '2' },
     lines: { type: 'string', default: '100' },
     'store-heap-mb': { type: 'string' },
-    'writer-thread': { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -45,10 +43,7 @@ const slow = writeHardenedConfig({
   backend: 'sqlite',
   receivers,
   storage: { batch_size: 20 },
-  backendExtra: {
-    synchronous: 'FULL',
-    ...(values['writer-thread'] ? { writer_thread: true } : {}),
-  },
+  backendExtra: { synchronous: 'FULL' },
 });
 
 const nc = await connect({ servers: '127.0.0.1:4222' });
@@ -136,9 +131,8 @@ for (let s = 1; s <= seconds; s++) {
   } catch (err) {
     // The store is gone: say how it ended rather than only that its API stopped answering.
     const { exitCode, signalCode } = store.proc;
-    out(
-      `second ${s}: sampling failed (${(err as Error).message}); store exit ${exitCode} ${signalCode}`,
-    );
+    const why = (err as Error).message;
+    out(`second ${s}: sampling failed (${why}); store exit ${exitCode} ${signalCode}`);
     out(`the store's last output:\n${store.logs.slice(-30).join('\n')}`);
     // Leave nothing behind: a store still running, or the stream of this run.
     if (store.proc.exitCode === null) await store.kill();
@@ -150,8 +144,8 @@ await publishing;
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 out(
-  'second  published ev/s  delivered msg/s (ev/s)  stored ev/s  ack pending  backlog msgs  RSS MiB' +
-    '  heap  external',
+  'second  published ev/s  delivered msg/s (ev/s)  stored ev/s' +
+    '  ack pending  backlog msgs  RSS MiB  heap  external',
 );
 for (let i = 0; i < samples.length; i++) {
   const s = samples[i]!;

@@ -1,7 +1,8 @@
 /**
  * Long-form overload: `node --import tsx scripts/hardening/overload.ts [--seconds 60]
- * [--writers 24] [--batch-size 50] [--writer-thread on|off] [--synchronous FULL|NORMAL]`. Many writers against a tiny queue on SQLite with
- * `synchronous: FULL` (every commit synced, a stand-in for a slow disk); prints the answers
+ * [--writers 24] [--batch-size 50] [--writer-thread on|off] [--synchronous FULL|NORMAL]`.
+ * Many writers against a tiny queue on SQLite with `synchronous: FULL` by default (every
+ * commit synced, a stand-in for a slow disk); prints the answers
  * by status, offered against stored, the peak RSS of the store, and whether every
  * acknowledged event is stored exactly once.
  */

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { pino } from 'pino';
 import type { ReceiverContext } from '../../core/contracts/receiver.ts';
 import { startHost, type Host } from '../../core/host.ts';
-import { ConfigDir, fixtureBuiltins, minimalFiles } from '../helpers/config-files.ts';
+import { ConfigDir, fixtureBuiltins, minimalFilesWithSinks } from '../helpers/config-files.ts';
 import { contexts, journal, resetJournal } from '../fixtures/plugins/journal.ts';
 import { stored } from '../fixtures/plugins/memory-storage.ts';
 import { freePort } from '../helpers/nats.ts';
@@ -42,15 +42,8 @@ const AFTER = {
 
 async function start(files: { receivers: object; sinks: object }): Promise<Host> {
   dir = new ConfigDir({
-    ...minimalFiles(),
-    'config.json': {
-      receivers: 'receivers.json',
-      storage: 'storage.json',
-      api: 'api.json',
-      sinks: 'sinks.json',
-    },
+    ...minimalFilesWithSinks(files.sinks),
     'receivers.json': files.receivers,
-    'sinks.json': files.sinks,
   });
   const logger = pino({ level: 'info' }, { write: (l: string) => void logs.push(JSON.parse(l)) });
   host = await startHost(dir.file('config.json'), { builtins: fixtureBuiltins, logger });

@@ -12,7 +12,7 @@ const gc = runInNewContext('gc') as () => void;
 const STORED: WriteOutcome = { status: 'stored' };
 
 describe('WriteQueue', () => {
-  it('hands out batches across writers and answers each once all its records committed', async () => {
+  it('hands out batches across writers, answering each once all of it committed', async () => {
     const q = new WriteQueue();
     const records = (n: number, label: string) =>
       Array.from({ length: n }, (_, i) =>

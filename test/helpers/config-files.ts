@@ -59,3 +59,13 @@ export function minimalFiles(): Record<string, unknown> {
     'api.json': {},
   };
 }
+
+/** {@link minimalFiles} with a sinks file named in the central file. */
+export function minimalFilesWithSinks(sinks: unknown): Record<string, unknown> {
+  const files = minimalFiles();
+  return {
+    ...files,
+    'config.json': { ...(files['config.json'] as object), sinks: 'sinks.json' },
+    'sinks.json': sinks,
+  };
+}

@@ -9,8 +9,7 @@ import { hasCode } from '../../../core/errors.ts';
 import { RepeatLog } from '../../shared/nats/repeat-log.ts';
 import { ingestMessages } from './coalesce.ts';
 import {
-  ingestOptionsFor,
-  optionsKey,
+  SubjectRoutes,
   type SubscriptionDefaults,
   type SubscriptionSpec,
 } from './subscriptions.ts';
@@ -53,6 +52,9 @@ export class CoreIntake {
    */
   async start(): Promise<void> {
     for (const sub of this.#specs) {
+      // Routes of this subscription alone: subscriptions may overlap, and a message takes
+      // the defaults of the one that delivered it.
+      const routes = new SubjectRoutes(() => sub, this.#defaults);
       const s = this.#nc.subscribe(sub.subject, {
         queue: sub.queue,
         callback: (err, msg) => {
@@ -66,7 +68,7 @@ export class CoreIntake {
             );
             return;
           }
-          this.#enqueue(sub, msg.subject, msg.data);
+          this.#enqueue(routes, msg.subject, msg.data);
         },
       });
       this.#subs.push(s);
@@ -83,12 +85,12 @@ export class CoreIntake {
     this.#repeats.flush();
   }
 
-  #enqueue(sub: SubscriptionSpec, subject: string, data: Uint8Array): void {
+  #enqueue(routes: SubjectRoutes, subject: string, data: Uint8Array): void {
     this.#ctx.count('received_msgs');
     this.#ctx.count('received_bytes', data.length);
-    const opts = ingestOptionsFor(sub, subject, this.#defaults);
+    const { opts, key } = routes.of(subject);
     const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    if (this.#queue.push({ body, opts }, data.length, optionsKey(opts))) return;
+    if (this.#queue.push({ body, opts }, data.length, key)) return;
     this.#ctx.count('slow_consumer_drops');
     this.#repeats.report(
       'warn',

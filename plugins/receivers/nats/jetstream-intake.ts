@@ -12,6 +12,7 @@ import { RepeatLog } from '../../shared/nats/repeat-log.ts';
 import { ingestMessages } from './coalesce.ts';
 import { retryDelayMs } from './core-intake.ts';
 import {
+  findSubscription,
   SubjectRoutes,
   type SubscriptionDefaults,
   type SubscriptionSpec,
@@ -67,7 +68,7 @@ export class JetStreamIntake {
     this.#nc = nc;
     this.#ctx = ctx;
     this.#opts = opts;
-    this.#routes = new SubjectRoutes(specs, defaults);
+    this.#routes = new SubjectRoutes((subject) => findSubscription(specs, subject), defaults);
     this.#repeats = new RepeatLog(ctx.logger);
     this.#queue = new WorkQueue((batch) => this.#handle(batch), {
       concurrency: opts.concurrency,

@@ -95,17 +95,21 @@ export interface SubjectRoute {
 const ROUTES_KEPT = 10_000;
 
 /**
- * Finds the subscription and ingest options of a subject once and remembers them: a
- * JetStream consumer delivers every message with its subject, and most deployments publish
- * on a handful of subjects, so matching each message against every pattern would be waste.
+ * Finds the subscription and ingest options of a subject once and remembers them: every
+ * message comes with its subject, and most deployments publish on a handful of subjects, so
+ * working them out per message would be waste.
  */
 export class SubjectRoutes {
-  #specs: readonly SubscriptionSpec[];
+  #find: (subject: string) => SubscriptionSpec | undefined;
   #defaults: SubscriptionDefaults;
   #known = new Map<string, SubjectRoute>();
 
-  constructor(specs: readonly SubscriptionSpec[], defaults: SubscriptionDefaults) {
-    this.#specs = specs;
+  /** `find` names the subscription a subject's messages belong to. */
+  constructor(
+    find: (subject: string) => SubscriptionSpec | undefined,
+    defaults: SubscriptionDefaults,
+  ) {
+    this.#find = find;
     this.#defaults = defaults;
   }
 
@@ -113,11 +117,7 @@ export class SubjectRoutes {
   of(subject: string): SubjectRoute {
     let route = this.#known.get(subject);
     if (route === undefined) {
-      const opts = ingestOptionsFor(
-        findSubscription(this.#specs, subject),
-        subject,
-        this.#defaults,
-      );
+      const opts = ingestOptionsFor(this.#find(subject), subject, this.#defaults);
       route = { opts, key: optionsKey(opts) };
       if (this.#known.size >= ROUTES_KEPT) this.#known.clear();
       this.#known.set(subject, route);

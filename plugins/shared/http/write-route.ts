@@ -116,7 +116,8 @@ function refuseCommaCluster(q: Query): void {
   if (name === undefined || !name.includes(',')) return;
   throw createError(
     'CCES_ERR_QUERY_INVALID',
-    `${param}: "${name}" holds a comma; cluster names cannot, since cluster filters split at commas`,
+    `${param}: "${name}" holds a comma; cluster names cannot, ` +
+      'since cluster filters split at commas',
     { param, value: name },
   );
 }

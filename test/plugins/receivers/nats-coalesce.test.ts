@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReceiverContext } from '../../../core/contracts/receiver.ts';
 import { ingestMessages, joinable } from '../../../plugins/receivers/nats/coalesce.ts';
-import { SubjectRoutes } from '../../../plugins/receivers/nats/subscriptions.ts';
+import { findSubscription, SubjectRoutes } from '../../../plugins/receivers/nats/subscriptions.ts';
 import { WorkQueue } from '../../../plugins/receivers/nats/work-queue.ts';
 import { openWritePath, readAll } from '../../helpers/nats.ts';
 
@@ -130,7 +130,10 @@ describe('SubjectRoutes', () => {
   ];
 
   it('gives each subject the options of its first matching subscription, else the defaults', () => {
-    const routes = new SubjectRoutes(specs, { cluster: 'dflt', precision: 'ms' });
+    const routes = new SubjectRoutes((s) => findSubscription(specs, s), {
+      cluster: 'dflt',
+      precision: 'ms',
+    });
     assert.deepEqual(routes.of('a.fritz.events'), {
       opts: { cluster: 'fritz', precision: 'ms' },
       key: 'fritz\u0000ms',
@@ -147,7 +150,7 @@ describe('SubjectRoutes', () => {
   });
 
   it('stays right past the number of subjects it remembers', () => {
-    const routes = new SubjectRoutes(specs, {});
+    const routes = new SubjectRoutes((s) => findSubscription(specs, s), {});
     for (let i = 0; i < 25_000; i++) {
       assert.equal(routes.of(`a.c${i}.events`).opts.cluster, `c${i}`);
     }

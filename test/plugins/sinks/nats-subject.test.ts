@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { loadHostConfig } from '../../../core/config/index.ts';
 import { BUILTINS } from '../../../plugins/builtins.ts';
 import { isValidTemplate } from '../../../plugins/sinks/nats/subject-template.ts';
-import { ConfigDir, fixtureBuiltins, minimalFiles } from '../../helpers/config-files.ts';
+import { ConfigDir, fixtureBuiltins, minimalFilesWithSinks } from '../../helpers/config-files.ts';
 
 const RULE =
   'a NATS subject to publish to: tokens separated by dots, none empty, no whitespace, ' +
@@ -30,16 +30,9 @@ describe('isValidTemplate', () => {
 
 describe('nats sink subject in the config', () => {
   it('names the file, the key and the rule for an invalid template', async () => {
-    dir = new ConfigDir({
-      ...minimalFiles(),
-      'config.json': {
-        receivers: 'receivers.json',
-        storage: 'storage.json',
-        api: 'api.json',
-        sinks: 'sinks.json',
-      },
-      'sinks.json': { out: { type: 'nats', subject: 'logs.{cluster}.>' } },
-    });
+    dir = new ConfigDir(
+      minimalFilesWithSinks({ out: { type: 'nats', subject: 'logs.{cluster}.>' } }),
+    );
     const builtins = { ...fixtureBuiltins, sink: { nats: BUILTINS.sink.nats } };
     await assert.rejects(loadHostConfig(dir.file('config.json'), builtins), {
       code: 'CCES_ERR_CONFIG_INVALID',

@@ -93,7 +93,9 @@ describe('duckdb schema, settings and transactions', () => {
       const under = join(text, 'db.duckdb');
       await assert.rejects(openDatabase({ path: under }), {
         code: 'CCES_ERR_STORAGE_OPEN',
-        message: `cannot open the DuckDB database ${under}: EEXIST: file already exists, mkdir '${text}'`,
+        message:
+          `cannot open the DuckDB database ${under}: ` +
+          `EEXIST: file already exists, mkdir '${text}'`,
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -345,7 +345,7 @@ describe('postgres storage', { skip }, () => {
     });
   });
 
-  it('writes two batches at once by default; sharing rows in opposite order, no deadlock', async () => {
+  it('writes two batches at once; sharing rows in opposite order, no deadlock', async () => {
     const s = await open('together');
     assert.equal(s.writeConcurrency, 2);
     const rows = Array.from({ length: 4000 }, (_, i) =>

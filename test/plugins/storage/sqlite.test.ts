@@ -106,7 +106,7 @@ describe('sqlite storage specifics', () => {
     assert.equal(existsSync(`${file}-wal`), false, 'the WAL is removed on close');
   });
 
-  it('writes on its own connection once the writer thread died; nothing committed twice', async () => {
+  it('writes on the main connection once the writer thread died; none twice', async () => {
     const storage = await openAt(join(root, 'writer-death'));
     assert.equal(storage.writeConcurrency, 4);
     const batch = (b: number) =>
@@ -228,7 +228,8 @@ describe('sqlite storage specifics', () => {
       assert.equal(err.code, 'CCES_ERR_STORAGE_OPEN');
       assert.equal(
         err.message,
-        `cannot open the SQLite database ${join(dir, 'data/events.db')}: unable to open database file`,
+        `cannot open the SQLite database ${join(dir, 'data/events.db')}: ` +
+          'unable to open database file',
       );
       return true;
     });

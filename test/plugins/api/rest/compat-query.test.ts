@@ -134,7 +134,7 @@ describe('GET and POST /api/query/ (the original query contract)', () => {
     }
   });
 
-  it('answers 400 naming the path and the expected type of a mistake inside the queries', async () => {
+  it('answers 400 naming the path and expected type of a mistake in the queries', async () => {
     const cases: [unknown, string][] = [
       [
         { cluster: 'a', queries: [{ event: 'x', 'type-ids': [1] }] },

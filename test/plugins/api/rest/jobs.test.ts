@@ -10,6 +10,12 @@ import { apiOver, backends, recordsOf, writeAll, type OpenedStorage } from './ba
 
 const s = (sec: number) => `${BigInt(sec) * 1_000_000_000n}`;
 
+/** The stop of job 4711 as ../shared/samples/missing-cluster.lp repeats it. */
+function repeatedStop4711(): string {
+  const lines = readSample('missing-cluster.lp').toString('utf8').split('\n');
+  return lines.find((l) => l.startsWith('job,function=stop_job') && l.includes('4711'))!;
+}
+
 // Host records: `in` inside a job's window, `out` outside it or on another cluster.
 const HOSTS = [
   `hw,cluster=testcluster,hostname=node001 event="in-4711-a" ${s(1735733000)}`,
@@ -18,9 +24,9 @@ const HOSTS = [
   `hw,cluster=testcluster,hostname=node001 event="out-4711-after" ${s(1735736401)}`,
   `hw,cluster=clusterb,hostname=node001 event="out-other-cluster" ${s(1735733000)}`,
   `syslog,cluster=testcluster,hostname=node002,loglevel=error log="in-4711-log" ${s(1735734000)}`,
-  // The stop of 4711 again from another sender, without the partition tag (as in
-  // ../shared/samples/missing-cluster.lp): the same run, not a second one without a start.
-  `job,function=stop_job,hostname=ctrl01,type=node,type-id=0 event="{\\"jobId\\":4711,\\"cluster\\":\\"testcluster\\",\\"jobState\\":\\"completed\\",\\"stopTime\\":1735736400}" ${s(1735736400)}`,
+  // The stop of 4711 again from another sender, without the partition tag: the same run,
+  // not a second one without a start.
+  repeatedStop4711(),
   `hw,cluster=testcluster,hostname=node011 event="in-1001" ${s(1735733000)}`,
   `syslog,cluster=testcluster,hostname=node004 log="in-4712-log" ${s(1735733520)}`,
   `syslog,cluster=testcluster,hostname=node004 log="out-4712-log" ${s(1735733521)}`,
