@@ -92,21 +92,35 @@ class Ingest {
     }
     const receivedAt = opts.receivedAt ?? nowNanos();
     const precision = opts.precision ?? this.#settings.precision ?? 'auto';
-    const { messages, errors } = decode(input, { precision, now: receivedAt });
-    const tally = new Tally(messages.length);
-    for (const e of errors) tally.refuseSyntax(e);
-    this.#build(messages, opts.cluster ?? this.#settings.defaultCluster, receivedAt, tally);
+    const tally = this.#decode(input, precision, opts.cluster, receivedAt);
 
     try {
       if (tally.records.length > 0) tally.settle(await this.#deps.router.route(tally.records));
       if (tally.refusals.length > 0) await this.#keepRejected(tally.refusals, receivedAt);
     } catch (err) {
       // Nothing of the input counts as acknowledged; the sender retries it.
-      this.#deps.stats.add(this.#scope, 'refused', messages.length + errors.length);
+      this.#deps.stats.add(this.#scope, 'refused', tally.received + tally.syntaxErrors);
       throw err;
     }
     tally.count(this.#deps.stats, this.#scope);
     return tally.result();
+  }
+
+  /**
+   * Decodes the input and builds its records. The decoded messages are garbage once this
+   * returns: the caller awaits commits with only the tally (records and refusals) alive.
+   */
+  #decode(
+    input: Buffer | string,
+    precision: Precision,
+    cluster: string | undefined,
+    receivedAt: bigint,
+  ): Tally {
+    const { messages, errors } = decode(input, { precision, now: receivedAt });
+    const tally = new Tally(messages.length);
+    for (const e of errors) tally.refuseSyntax(e);
+    this.#build(messages, cluster ?? this.#settings.defaultCluster, receivedAt, tally);
+    return tally;
   }
 
   /** Applies rules, classifies, and builds the records of events and logs. */

@@ -46,6 +46,8 @@ export class Tally {
   firstImplausible?: { line?: number; time: string };
   firstConflict?: { line?: number; cluster: string; from: 'tag' | 'payload' };
   readonly refusals: Refusal[] = [];
+  /** Entries the decoder refused. */
+  syntaxErrors = 0;
   #skipped = { metric: 0, control: 0, query: 0, other: 0 };
   #fromTag = 0;
   #fromPayload = 0;
@@ -63,6 +65,7 @@ export class Tally {
   }
 
   refuseSyntax(e: DecodeError): void {
+    this.syntaxErrors++;
     const reason = `syntax: ${e.reason}`;
     this.refusals.push({ line: e.line, column: e.column, key: 'syntax', reason, raw: e.raw });
   }

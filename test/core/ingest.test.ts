@@ -5,18 +5,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Writable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import sqlitePlugin from '../../plugins/storage/sqlite/index.ts';
 import { StorageManager, storageManagerOptions } from '../../core/storage-manager.ts';
 import { Router } from '../../core/router.ts';
 import { createIngest, type IngestSettings } from '../../core/ingest.ts';
 import { boundRaw } from '../../core/ingest/tally.ts';
-import { compileRules } from '../../core/rules.ts';
+import { compileRules, type MessageRules } from '../../core/rules.ts';
+import type { Message } from '../../core/message.ts';
 import { Stats } from '../../core/stats.ts';
 import type { Sink } from '../../core/contracts/sink.ts';
 import type { Storage, WriteOutcome } from '../../core/contracts/storage.ts';
 import { extraToJson, type EventRecord } from '../../core/record.ts';
 import { decode } from '../../core/lineproto/index.ts';
 import { readSample, sampleNames } from '../helpers/samples.ts';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 const SCOPE = 'receiver:test';
 const RECEIVED_AT = 1_735_740_000_000_000_000n;
@@ -399,6 +405,44 @@ describe('createIngest with SQLite', () => {
       code: 'CCES_ERR_INGEST_CLOSED',
     });
     assert.equal(s.count('refused'), 3);
+  });
+});
+
+describe('createIngest memory', () => {
+  it('holds the records of an input waiting for its commit, not its decoded messages', async () => {
+    let release!: () => void;
+    const committed = new Promise<void>((resolve) => (release = resolve));
+    const held: EventRecord[][] = [];
+    const sink: Sink = {
+      write: async (batch) => {
+        held.push([...batch]);
+        await committed;
+      },
+      flush: async () => {},
+      close: async () => {},
+    };
+    const seen: WeakRef<Message>[] = [];
+    const rules: MessageRules = {
+      apply: (msg) => (seen.push(new WeakRef(msg)), msg),
+      drainErrors: () => undefined,
+    };
+    const logger = pino({ level: 'silent' });
+    const stats = new Stats();
+    const router = new Router(sink, [], stats, logger);
+    const rejected = { writeRejected: async () => {} };
+    const ingest = createIngest({ router, storage: rejected, stats, logger }, SCOPE, { rules });
+
+    const result = ingest(readSample('job-events.lp'), { receivedAt: RECEIVED_AT });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(held.flat().length, 9);
+    gc();
+    assert.equal(seen.length, 9);
+    assert.deepEqual(
+      seen.map((ref) => ref.deref()),
+      seen.map(() => undefined),
+    );
+    release();
+    assert.equal((await result).stored, 9);
   });
 });
 
