@@ -4,7 +4,12 @@
  */
 import type { Logger } from 'pino';
 import { BurstLogger } from './burst-logger.ts';
-import type { IngestOptions, IngestResult, ReceiverContext } from './contracts/receiver.ts';
+import type {
+  IngestInput,
+  IngestOptions,
+  IngestResult,
+  ReceiverContext,
+} from './contracts/receiver.ts';
 import type { RejectedItem } from './contracts/storage.ts';
 import { decode, encode } from './lineproto/index.ts';
 import { classifyMessage, type Message } from './message.ts';
@@ -82,7 +87,7 @@ class Ingest {
     );
   }
 
-  async run(input: Buffer | string, opts: IngestOptions = {}): Promise<IngestResult> {
+  async run(input: IngestInput, opts: IngestOptions = {}): Promise<IngestResult> {
     // Under overload most inputs are refused; decoding them first would take the time the
     // commits need (with the writer thread, the main thread hands it every next batch).
     const refusal = this.#deps.storage.refusesInput?.();
@@ -111,15 +116,25 @@ class Ingest {
    * returns: the caller awaits commits with only the tally (records and refusals) alive.
    */
   #decode(
-    input: Buffer | string,
+    input: IngestInput,
     precision: Precision,
     cluster: string | undefined,
     receivedAt: bigint,
   ): Tally {
-    const { messages, errors } = decode(input, { precision, now: receivedAt });
-    const tally = new Tally(messages.length);
-    for (const e of errors) tally.refuseSyntax(e);
-    this.#build(messages, cluster ?? this.#settings.defaultCluster, receivedAt, tally);
+    const parts = isParts(input) ? input : undefined;
+    const decoded = (parts ?? [input as Buffer | string]).map((p) =>
+      decode(p, { precision, now: receivedAt }),
+    );
+    let received = 0;
+    for (const d of decoded) received += d.messages.length;
+    const tally = new Tally(received, parts !== undefined);
+    const dflt = cluster ?? this.#settings.defaultCluster;
+    for (let p = 0; p < decoded.length; p++) {
+      tally.part = p;
+      for (const e of decoded[p]!.errors) tally.refuseSyntax(e);
+      this.#build(decoded[p]!.messages, dflt, receivedAt, tally);
+    }
+    this.#report(dflt, tally);
     return tally;
   }
 
@@ -144,7 +159,11 @@ class Ingest {
       if (built.ok) tally.accept(built.record, msg, cluster);
       else tally.refuse({ line: msg.line ?? 0, key: built.reason, reason: built.reason, msg });
     }
+  }
 
+  /** Logs what the input's build noticed: rule failures, implausible times, conflicts. */
+  #report(cluster: string | undefined, tally: Tally): void {
+    const rules = this.#settings.rules;
     if (rules) this.#countRuleErrors(rules);
     if (tally.implausible > 0) this.#implausible.add(tally.implausible, tally.firstImplausible!);
     if (tally.conflicts > 0) {
@@ -174,6 +193,10 @@ class Ingest {
     const { count: _count, ...example } = failed;
     this.#ruleFailures.add(failed.count, example);
   }
+}
+
+function isParts(input: IngestInput): input is readonly Buffer[] {
+  return Array.isArray(input);
 }
 
 /** The message a record was built from, for re-encoding a refused record. */

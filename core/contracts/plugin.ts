@@ -9,7 +9,7 @@ import type { Sink } from './sink.ts';
 import type { Storage } from './storage.ts';
 
 /** The version of the contracts in `core/contracts`; plugins declare a semver range of it. */
-export const CONTRACT_VERSION = '1.1.0';
+export const CONTRACT_VERSION = '1.2.0';
 
 /** The kinds of plugin and the instance each one's factory returns. */
 export interface PluginInstances {

@@ -4,6 +4,9 @@
 import type { Logger } from 'pino';
 import type { Precision } from '../time.ts';
 
+/** Line protocol: one text, or a list of parts each decoded on its own. */
+export type IngestInput = Buffer | string | readonly Buffer[];
+
 /** How the host should read one input. */
 export interface IngestOptions {
   /** Cluster for messages that name none (no tag, no JSON `cluster`). */
@@ -16,6 +19,8 @@ export interface IngestOptions {
 
 /** A refused entry, as reported back to the sender. */
 export interface IngestError {
+  /** When the input was a list of parts: the index of the part; `line` counts within it. */
+  part?: number;
   line: number;
   column?: number;
   reason: string;
@@ -40,8 +45,13 @@ export interface ReceiverContext {
    * committed (or refused and kept in the rejected store). Rejects with
    * `CCES_ERR_INGEST_OVERLOADED` (retry later), `CCES_ERR_INGEST_CLOSED` or
    * `CCES_ERR_STORAGE_WRITE`; then nothing of the input counts as acknowledged.
+   *
+   * The input may be a list of parts (such as one message each), answered as one input
+   * (one outcome, one commit) for the cost of one call. Each part is decoded on its own:
+   * a broken entry never reaches into the next part, and the errors of a part give its
+   * index as `part` and count `line` within it.
    */
-  ingest(input: Buffer | string, opts?: IngestOptions): Promise<IngestResult>;
+  ingest(input: IngestInput, opts?: IngestOptions): Promise<IngestResult>;
   /** The receiver's own child logger. */
   logger: Logger;
   /** Adds to one of the receiver's counters (shown by the stats endpoint). */

@@ -13,6 +13,8 @@ export const MAX_RAW_BYTES = 64 * 1024;
 
 /** A refused entry; its raw text is the decoder's, or encoded from `msg` or `rec` later. */
 export interface Refusal {
+  /** Index of the part, when the input was a list of parts. */
+  part?: number;
   line: number;
   column?: number;
   /** Counter suffix: `syntax`, `no_cluster`, `storage`. */
@@ -34,9 +36,12 @@ const PLAUSIBLE_FROM_NS = 946_684_800_000_000_000n;
 /** Counters, records and refusals of one input. */
 export class Tally {
   readonly received: number;
-  /** Records to route, and the line each came from. */
+  /** Records to route, and the line (and, for a list of parts, the part) each came from. */
   readonly records: EventRecord[] = [];
   readonly lines: number[] = [];
+  readonly #parts: number[] | undefined;
+  /** The part being built, when the input is a list of parts. */
+  part = 0;
   stored = 0;
   duplicates = 0;
   droppedByRule = 0;
@@ -52,8 +57,9 @@ export class Tally {
   #fromTag = 0;
   #fromPayload = 0;
 
-  constructor(received: number) {
+  constructor(received: number, parts = false) {
     this.received = received;
+    this.#parts = parts ? [] : undefined;
   }
 
   skip(kind: Exclude<MessageKind, 'event' | 'log'>): void {
@@ -61,19 +67,21 @@ export class Tally {
   }
 
   refuse(r: Refusal): void {
+    if (this.#parts) r.part = this.part;
     this.refusals.push(r);
   }
 
   refuseSyntax(e: DecodeError): void {
     this.syntaxErrors++;
     const reason = `syntax: ${e.reason}`;
-    this.refusals.push({ line: e.line, column: e.column, key: 'syntax', reason, raw: e.raw });
+    this.refuse({ line: e.line, column: e.column, key: 'syntax', reason, raw: e.raw });
   }
 
   /** Takes a built record; notes when its cluster overrode the default `cluster`. */
   accept(rec: EventRecord, msg: Message, cluster: string | undefined): void {
     this.records.push(rec);
     this.lines.push(msg.line ?? 0);
+    this.#parts?.push(this.part);
     if (cluster && rec.cluster !== cluster) this.#conflict(msg, rec);
     if (rec.time < PLAUSIBLE_FROM_NS && this.implausible++ === 0) {
       this.firstImplausible = { line: msg.line, time: rec.time.toString() };
@@ -92,7 +100,9 @@ export class Tally {
 
   #refuseStored(i: number, why: string): void {
     const reason = `storage: ${why}`;
-    this.refusals.push({ line: this.lines[i]!, key: 'storage', reason, rec: this.records[i] });
+    const r: Refusal = { line: this.lines[i]!, key: 'storage', reason, rec: this.records[i] };
+    if (this.#parts) r.part = this.#parts[i];
+    this.refusals.push(r);
   }
 
   /** A message named another cluster than the default (by tag, or in its JSON payload). */
@@ -118,15 +128,14 @@ export class Tally {
     for (const r of this.refusals) stats.add(scope, `rejected_${r.key}`);
   }
 
-  /** The answer to the sender; refused entries ordered by line. */
+  /** The answer to the sender; refused entries ordered by part and line. */
   result(): IngestResult {
     const s = this.#skipped;
-    const rejected: IngestError[] = this.refusals.map((r) =>
-      r.column === undefined
-        ? { line: r.line, reason: r.reason }
-        : { line: r.line, column: r.column, reason: r.reason },
-    );
-    rejected.sort((a, b) => a.line - b.line);
+    const rejected: IngestError[] = this.refusals.map(({ part, line, column, reason }) => {
+      const at = part === undefined ? { line } : { part, line };
+      return column === undefined ? { ...at, reason } : { ...at, column, reason };
+    });
+    rejected.sort((a, b) => (a.part ?? 0) - (b.part ?? 0) || a.line - b.line);
     return {
       received: this.received,
       stored: this.stored,

@@ -45,7 +45,7 @@ describe('public entry cc-event-store', () => {
   });
 
   it('carries the contract version the loader checks', () => {
-    assert.equal(sdk.CONTRACT_VERSION, '1.1.0');
+    assert.equal(sdk.CONTRACT_VERSION, '1.2.0');
     assert.equal(sdk.CONTRACT_VERSION, coreVersion);
   });
 

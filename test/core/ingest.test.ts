@@ -15,6 +15,7 @@ import { boundRaw } from '../../core/ingest/tally.ts';
 import { compileRules, type MessageRules } from '../../core/rules.ts';
 import type { Message } from '../../core/message.ts';
 import { Stats } from '../../core/stats.ts';
+import type { IngestResult } from '../../core/contracts/receiver.ts';
 import type { Sink } from '../../core/contracts/sink.ts';
 import type { Storage, WriteOutcome } from '../../core/contracts/storage.ts';
 import { extraToJson, type EventRecord } from '../../core/record.ts';
@@ -79,6 +80,19 @@ async function events(storage: Storage, kind: 'event' | 'log' = 'event'): Promis
 }
 
 const lines = (r: { rejected: { line: number }[] }) => r.rejected.map((e) => e.line);
+
+/** The storage manager, but records named `refuse_me` are refused with 'too odd'. */
+const refusing = (m: StorageManager): Sink => ({
+  async write(batch) {
+    const outcomes = await m.write(batch.filter((r) => r.name !== 'refuse_me'));
+    let i = 0;
+    return batch.map((r): WriteOutcome =>
+      r.name === 'refuse_me' ? { status: 'rejected', reason: 'too odd' } : outcomes[i++]!,
+    );
+  },
+  flush: () => m.flush(),
+  close: () => m.close(),
+});
 
 describe('createIngest with SQLite', () => {
   it('stores entries dated before 2000 as sent, counts them and warns once', async () => {
@@ -337,17 +351,6 @@ describe('createIngest with SQLite', () => {
   });
 
   it('keeps records the storage refuses in the rejected store', async () => {
-    const refusing = (m: StorageManager): Sink => ({
-      async write(batch) {
-        const outcomes = await m.write(batch.filter((r) => r.name !== 'refuse_me'));
-        let i = 0;
-        return batch.map((r): WriteOutcome =>
-          r.name === 'refuse_me' ? { status: 'rejected', reason: 'too odd' } : outcomes[i++]!,
-        );
-      },
-      flush: () => m.flush(),
-      close: () => m.close(),
-    });
     const s = await setup({}, { wrap: refusing });
     const input =
       'ok,cluster=c event="a" 1\n' +
@@ -370,6 +373,66 @@ describe('createIngest with SQLite', () => {
     assert.equal(kept[0]!.raw, 'refuse_me,cluster=c,host=h event="b",n=2i 2000000000');
     assert.equal(kept[0]!.reason, 'storage: too odd');
     assert.equal(kept[0]!.line, 3);
+  });
+
+  it('decodes each part of a list on its own; errors name the part and its line', async () => {
+    const s = await setup({ defaultCluster: 'dflt' }, { wrap: refusing });
+    const parts = [
+      Buffer.from('ok event="a" 1\nok event="open 2'),
+      Buffer.from('ok event="b" 3'),
+      Buffer.from('cpu value=1 4\nrefuse_me event="c" 5\r\n'),
+      Buffer.from(''),
+      Buffer.from('ok,cluster=c2 event="d" 6\n'),
+    ];
+    const res = await s.ingest(parts, { precision: 's', receivedAt: RECEIVED_AT });
+    assert.deepEqual(
+      { ...res, rejected: [] },
+      { received: 5, stored: 3, duplicates: 0, skipped: 1, rejected: [] },
+    );
+    assert.deepEqual(res.rejected, [
+      { part: 0, line: 2, column: 10, reason: 'syntax: expected closing quote' },
+      { part: 2, line: 2, reason: 'storage: too odd' },
+    ]);
+    assert.deepEqual(
+      (await events(s.storage)).map((r) => [r.cluster, r.payload, r.time]),
+      [
+        ['dflt', 'a', 1_000_000_000n],
+        ['dflt', 'b', 3_000_000_000n],
+        ['c2', 'd', 6_000_000_000n],
+      ],
+    );
+    const kept = await s.storage.listRejected(10);
+    assert.deepEqual(kept.map((r) => [r.line, r.raw]).sort(), [
+      [2, 'ok event="open 2'],
+      [2, 'refuse_me,cluster=dflt event="c" 5000000000'],
+    ]);
+    assert.deepEqual(
+      ['received', 'stored', 'skipped_metric', 'rejected_syntax', 'rejected_storage'].map((c) =>
+        s.count(c),
+      ),
+      [5, 3, 1, 1, 1],
+    );
+  });
+
+  it('answers a list of sample parts as each sample alone, lines counted per part', async () => {
+    const names = ['malformed.lp', 'job-events.lp', 'logs.lp'];
+    const alone = await setup({ defaultCluster: 'dflt' });
+    const one: IngestResult[] = [];
+    for (const n of names) one.push(await alone.ingest(readSample(n), { receivedAt: RECEIVED_AT }));
+    const listed = await setup({ defaultCluster: 'dflt' });
+    const parts = names.map((n) => Buffer.from(readSample(n)));
+    const res = await listed.ingest(parts, { receivedAt: RECEIVED_AT });
+    const sum = (k: 'received' | 'stored' | 'skipped') => one.reduce((n, r) => n + r[k], 0);
+    assert.deepEqual(
+      [res.received, res.stored, res.skipped],
+      [sum('received'), sum('stored'), sum('skipped')],
+    );
+    assert.deepEqual(
+      res.rejected,
+      one.flatMap((r, part) => r.rejected.map((e) => ({ part, ...e }))),
+    );
+    assert.deepEqual(await events(listed.storage), await events(alone.storage));
+    assert.deepEqual(await events(listed.storage, 'log'), await events(alone.storage, 'log'));
   });
 
   it('refuses input unread while the queue is full, keeping nothing of it', async () => {

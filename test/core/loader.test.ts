@@ -109,7 +109,7 @@ describe('loadPlugin', () => {
     await rejects(
       loadPlugin('receiver', './old-contract.ts', where, BUILTINS),
       'CCES_ERR_PLUGIN_CONTRACT_VERSION',
-      `plugin contract version not supported ${at} (resolved path ${dir}/old-contract.ts): expected a contract range that includes 1.1.0, found the range "^0.9.0"; use a version of the plugin built for contract 1.x`,
+      `plugin contract version not supported ${at} (resolved path ${dir}/old-contract.ts): expected a contract range that includes 1.2.0, found the range "^0.9.0"; use a version of the plugin built for contract 1.x`,
     );
   });
 

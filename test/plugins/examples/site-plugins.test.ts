@@ -139,7 +139,7 @@ describe('example plugins from config/examples/site-plugins.json', () => {
       assert.equal(
         err.message,
         `plugin contract version not supported in ${file} at /receivers/old/type ` +
-          `(resolved path ${oldPlugin}): expected a contract range that includes 1.1.0, ` +
+          `(resolved path ${oldPlugin}): expected a contract range that includes 1.2.0, ` +
           'found the range "^0.9.0"; use a version of the plugin built for contract 1.x',
       );
       return true;
