@@ -105,30 +105,22 @@ export class CoreIntake {
    * loses the message.
    */
   async #handle(batch: Item[]): Promise<void> {
-    let pending = batch;
-    while (pending.length > 0) {
-      const bodies = pending.map((i) => i.body);
-      const outcomes = await ingestMessages(this.#ctx.ingest, bodies, pending[0]!.opts);
-      const retry: Item[] = [];
-      let retryErr: unknown;
-      outcomes.forEach((err, i) => {
-        if (err === undefined) return;
-        if (hasCode(err, 'CCES_ERR_INGEST_OVERLOADED') && !this.#stopping) {
-          retry.push(pending[i]!);
-          retryErr = err;
-        } else this.#lost(err);
-      });
-      if (retry.length > 0) {
-        this.#ctx.count('overloaded_retries', retry.length);
-        await sleep(retryDelayMs(retryErr));
+    const bodies = batch.map((i) => i.body);
+    for (;;) {
+      const err = await ingestMessages(this.#ctx.ingest, bodies, batch[0]!.opts);
+      if (err === undefined) return;
+      if (!hasCode(err, 'CCES_ERR_INGEST_OVERLOADED') || this.#stopping) {
+        this.#lost(err, bodies.length);
+        return;
       }
-      pending = retry;
+      this.#ctx.count('overloaded_retries', bodies.length);
+      await sleep(retryDelayMs(err));
     }
   }
 
-  #lost(err: unknown): void {
-    this.#ctx.count('errors');
-    this.#ctx.count('lost_msgs');
+  #lost(err: unknown, messages: number): void {
+    this.#ctx.count('errors', messages);
+    this.#ctx.count('lost_msgs', messages);
     const code = (err as { code?: string }).code ?? 'unknown';
     this.#repeats.report('error', `ingest:${code}`, { err }, 'nats message lost: ingest failed');
   }

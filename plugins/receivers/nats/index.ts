@@ -9,7 +9,7 @@ import { NatsReceiverSchema } from './schema.ts';
 export default definePlugin({
   kind: 'receiver',
   type: 'nats',
-  contract: '^1.0.0',
+  contract: '^1.2.0',
   configSchema: NatsReceiverSchema,
   create: (config, ctx) => new NatsReceiver(config, ctx),
 });

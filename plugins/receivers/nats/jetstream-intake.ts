@@ -158,28 +158,25 @@ export class JetStreamIntake {
     }
   }
 
-  /** Ingests a batch; acks each message ingest took, naks the others for a later redelivery. */
+  /** Ingests a batch as one input; acks every message once it is taken, else naks them all. */
   async #handle(batch: Item[]): Promise<void> {
     const bodies = batch.map(({ msg: m }) =>
       Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength),
     );
-    const outcomes = await ingestMessages(this.#ctx.ingest, bodies, batch[0]!.opts);
-    outcomes.forEach((err, i) => {
-      const m = batch[i]!.msg;
-      this.#inflight.delete(m);
-      if (err === undefined) {
-        m.ack();
-        this.#ctx.count('acked');
-        return;
-      }
-      const overloaded = hasCode(err, 'CCES_ERR_INGEST_OVERLOADED');
-      const delay = overloaded ? retryDelayMs(err) : this.#opts.nakDelayMs;
-      m.nak(delay);
-      this.#ctx.count('naked');
-      const code = (err as { code?: string }).code ?? 'unknown';
-      const obj = { err, delayMs: delay };
-      this.#repeats.report('warn', `ingest:${code}`, obj, 'ingest refused; redelivery later');
-    });
+    const err = await ingestMessages(this.#ctx.ingest, bodies, batch[0]!.opts);
+    for (const { msg: m } of batch) this.#inflight.delete(m);
+    if (err === undefined) {
+      for (const { msg: m } of batch) m.ack();
+      this.#ctx.count('acked', batch.length);
+      return;
+    }
+    const overloaded = hasCode(err, 'CCES_ERR_INGEST_OVERLOADED');
+    const delay = overloaded ? retryDelayMs(err) : this.#opts.nakDelayMs;
+    for (const { msg: m } of batch) m.nak(delay);
+    this.#ctx.count('naked', batch.length);
+    const code = (err as { code?: string }).code ?? 'unknown';
+    const obj = { err, delayMs: delay };
+    this.#repeats.report('warn', `ingest:${code}`, obj, 'ingest refused; redelivery later');
   }
 
   /** Tells the server that long-running messages are still being worked on. */

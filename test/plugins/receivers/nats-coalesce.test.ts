@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReceiverContext } from '../../../core/contracts/receiver.ts';
-import { ingestMessages, joinable } from '../../../plugins/receivers/nats/coalesce.ts';
+import { ingestMessages } from '../../../plugins/receivers/nats/coalesce.ts';
 import { findSubscription, SubjectRoutes } from '../../../plugins/receivers/nats/subscriptions.ts';
 import { WorkQueue } from '../../../plugins/receivers/nats/work-queue.ts';
 import { openWritePath, readAll } from '../../helpers/nats.ts';
@@ -14,30 +14,19 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 const b = (text: string) => Buffer.from(text);
 
-describe('joinable', () => {
-  it('takes clean messages and refuses any with an error or a final lone CR', () => {
-    assert.equal(joinable(b('job event="a" 1\n')), true);
-    assert.equal(joinable(b('job event="a" 1')), true);
-    assert.equal(joinable(b('job event="open 1\n')), false);
-    assert.equal(joinable(b('job event="a" 1\r')), false);
-    assert.equal(joinable(b('job bad\njob event="a" 1\n')), false);
-    assert.equal(joinable(b('')), false);
-  });
-});
-
 describe('ingestMessages', () => {
-  it('joins clean messages into one input and keeps a broken one alone, so it swallows nothing', async () => {
+  it('hands messages over as one list: a broken one swallows nothing of the next', async () => {
     const wp = await openWritePath(join(dir, 'db'));
-    const inputs: string[] = [];
+    const inputs: unknown[] = [];
     const ingest: ReceiverContext['ingest'] = (input, opts) => {
-      inputs.push(input.toString());
+      inputs.push(Array.isArray(input) ? input.map(String) : String(input));
       return wp.ctx.ingest(input, opts);
     };
     const bodies = [b('job event="a" 1\n'), b('job event="open 2\n'), b('job event="c" 3')];
-    const outcomes = await ingestMessages(ingest, bodies, { cluster: 'c1', precision: 's' });
+    const outcome = await ingestMessages(ingest, bodies, { cluster: 'c1', precision: 's' });
 
-    assert.deepEqual(outcomes, [undefined, undefined, undefined]);
-    assert.deepEqual(inputs, ['job event="open 2\n', 'job event="a" 1\njob event="c" 3\n']);
+    assert.equal(outcome, undefined);
+    assert.deepEqual(inputs, [['job event="a" 1\n', 'job event="open 2\n', 'job event="c" 3']]);
     const events = await readAll(wp.storage, 'event');
     assert.deepEqual(
       events.map((e) => [e.payload, e.time]),
@@ -54,18 +43,18 @@ describe('ingestMessages', () => {
     await wp.close();
   });
 
-  it('gives each message the outcome of the call that carried it', async () => {
+  it('hands one message over as it is; answers with the error of a failed call', async () => {
     const failure = Object.assign(new Error('full'), { code: 'CCES_ERR_INGEST_OVERLOADED' });
+    const inputs: unknown[] = [];
     const ingest: ReceiverContext['ingest'] = async (input) => {
-      if (input.toString().includes('open')) throw failure;
+      inputs.push(input);
+      if (Array.isArray(input)) throw failure;
       return { received: 1, stored: 1, duplicates: 0, skipped: 0, rejected: [] };
     };
-    const outcomes = await ingestMessages(
-      ingest,
-      [b('j e="a" 1'), b('j e="open'), b('j e="b" 2')],
-      {},
-    );
-    assert.deepEqual(outcomes, [undefined, failure, undefined]);
+    const one = b('j e="a" 1');
+    assert.equal(await ingestMessages(ingest, [one], {}), undefined);
+    assert.equal(await ingestMessages(ingest, [one, b('j e="b" 2')], {}), failure);
+    assert.equal(inputs[0], one);
   });
 });
 
