@@ -111,10 +111,20 @@ async function verify(token: string, key: CryptoKey): Promise<JWTPayload> {
   }
 }
 
-/** Tokens without roles pass (as in the original); tokens with roles need `api` or `admin`. */
+/**
+ * Tokens without roles pass (as in the original); tokens with roles need `api` or `admin`.
+ * A `roles` claim that is not a list (null, a string, an object) is refused, not read as none.
+ */
 function checkRoles(payload: JWTPayload): void {
+  if (!('roles' in payload)) return;
   const roles = payload.roles;
-  if (!Array.isArray(roles)) return;
+  if (!Array.isArray(roles)) {
+    throw createError(
+      'CCES_ERR_AUTH_FORBIDDEN',
+      'the token is valid but its "roles" claim is not a list of role names',
+      { roles: roles === null ? 'null' : typeof roles },
+    );
+  }
   if (roles.some((r) => typeof r === 'string' && API_ROLES.has(r))) return;
   throw createError(
     'CCES_ERR_AUTH_FORBIDDEN',

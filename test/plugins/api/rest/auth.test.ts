@@ -150,6 +150,18 @@ describe('JWT authentication', () => {
     assert.equal(ok.statusCode, 200);
   });
 
+  it('answers 403 for a token whose roles claim is not a list', async () => {
+    for (const roles of ['api', null, { api: true }, 1]) {
+      const token = await sign({ roles });
+      const res = await request('GET', '/api/v1/events', { authorization: `Bearer ${token}` });
+      assert.equal(res.statusCode, 403, JSON.stringify(roles));
+      assert.deepEqual(res.json(), {
+        code: 'CCES_ERR_AUTH_FORBIDDEN',
+        message: 'the token is valid but its "roles" claim is not a list of role names',
+      });
+    }
+  });
+
   it('writes no token into the log, even at trace level', async () => {
     const token = await sign();
     await request('GET', '/api/v1/events', { authorization: `Bearer ${token}` });
