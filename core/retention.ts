@@ -58,11 +58,13 @@ export class Retention {
     const { retentionNs, logRetentionNs, rejectedMaxCount, rejectedMaxAgeNs } = this.#opts;
     const now = nowNanos();
     try {
-      const events = retentionNs > 0n ? await this.#deleteOld('event', now - retentionNs) : 0;
-      const logs = logRetentionNs ? await this.#deleteOld('log', now - logRetentionNs) : 0;
+      const events =
+        retentionNs > 0n ? await this.#deleteOld('event', before(now, retentionNs)) : 0;
+      const logs = logRetentionNs ? await this.#deleteOld('log', before(now, logRetentionNs)) : 0;
+      const cut = before(now, rejectedMaxAgeNs);
       const rejected = this.#stopped
         ? 0
-        : await exclusive(() => storage.pruneRejected(rejectedMaxCount, now - rejectedMaxAgeNs));
+        : await exclusive(() => storage.pruneRejected(rejectedMaxCount, cut));
       stats.add(scope, 'retention_deleted_rejected', rejected);
       if (events + logs + rejected > 0) logger.info({ events, logs, rejected }, 'retention done');
     } catch (err) {
@@ -86,4 +88,15 @@ export class Retention {
     }
     return total;
   }
+}
+
+const INT64_MIN = -(2n ** 63n);
+
+/**
+ * The time `age` before `now`, no earlier than the earliest storable time: a retention of
+ * centuries deletes nothing instead of handing storage a time outside int64.
+ */
+function before(now: bigint, age: bigint): bigint {
+  const t = now - age;
+  return t < INT64_MIN ? INT64_MIN : t;
 }

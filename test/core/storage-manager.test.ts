@@ -15,6 +15,7 @@ import {
   storageManagerOptions,
   type StorageManagerOptions,
 } from '../../core/storage-manager.ts';
+import { parseDuration } from '../../core/duration.ts';
 import { nowNanos } from '../../core/time.ts';
 import plugin from '../../plugins/storage/sqlite/index.ts';
 import type { SqliteStorage } from '../../plugins/storage/sqlite/sqlite-storage.ts';
@@ -286,6 +287,32 @@ describe('StorageManager', () => {
     assert.deepEqual(await storedLabels('log'), ['new']);
     assert.deepEqual(await storedLabels(), ['ev0']);
     assert.equal(storageCounters()!.retention_deleted_logs, 1);
+  });
+
+  it('keeps everything under retention times reaching before the earliest storable time', async () => {
+    const earliest = -(2n ** 63n);
+    await storage.write([
+      ...events(1, 'first', earliest),
+      rec('log', 'lg', { cluster: 'c', label: 'firstlog' }, 'x', earliest),
+    ]);
+    await storage.writeRejected([
+      { raw: 'r', reason: 'syntax', source: 't', receivedAt: earliest },
+    ]);
+    const centuries = parseDuration('99999999h');
+    const m = manager({
+      retentionNs: centuries,
+      logRetentionNs: centuries,
+      rejectedMaxAgeNs: centuries,
+    });
+    await m.start();
+    await m.runRetention();
+    assert.deepEqual(await storedLabels(), ['first0']);
+    assert.deepEqual(await storedLabels('log'), ['firstlog']);
+    assert.deepEqual(
+      (await storage.listRejected(10)).map((r) => r.raw),
+      ['r'],
+    );
+    assert.equal(storageCounters()!.retention_errors, undefined);
   });
 
   it('lets writes commit between retention chunks', async () => {
