@@ -289,7 +289,7 @@ describe('StorageManager', () => {
     assert.equal(storageCounters()!.retention_deleted_logs, 1);
   });
 
-  it('keeps everything under retention times reaching before the earliest storable time', async () => {
+  it('keeps everything when retention reaches before the earliest storable time', async () => {
     const earliest = -(2n ** 63n);
     await storage.write([
       ...events(1, 'first', earliest),
