@@ -34,7 +34,7 @@ export function checkConfig<T = unknown>(
   hostKeys: readonly string[] = [],
 ): T {
   const copy = Value.Default(schema, Value.Clone(value));
-  const unknown = findUnknownKey(schema as Node, copy, where.key);
+  const unknown = findUnknownKey(schema, copy, where.key);
   if (unknown) {
     const top = unknown.key.lastIndexOf('/') === where.key.length;
     const known = top ? [...hostKeys, ...unknown.known] : unknown.known;
@@ -63,12 +63,16 @@ export function unknownKeyError(
   });
 }
 
-/** Finds the first key of `value` that a closed object schema inside `schema` does not list. */
-function findUnknownKey(
-  schema: Node,
+/**
+ * Finds the first key of `value` that a closed object schema inside `schema` does not list:
+ * its JSON pointer (`key` extended), its name and the keys that object knows.
+ */
+export function findUnknownKey(
+  root: TSchema | Node,
   value: unknown,
   key: string,
 ): { key: string; name: string; known: string[] } | undefined {
+  const schema = root as Node;
   if (Array.isArray(value) && isNode(schema.items)) {
     for (let i = 0; i < value.length; i++) {
       const hit = findUnknownKey(schema.items, value[i], childKey(key, i));

@@ -4,11 +4,15 @@
  * per requested type-id (one block when none is given), each `{from, to, data, error?}`
  * with `data` entries `{Event, timestamp}` (payload, Unix seconds) plus the name, kind,
  * exact ns time and tags. `from` and `to` are inclusive Unix seconds, as in the original;
- * every field but `cluster` may be left out. Events and logs both answer.
+ * every field but `cluster` may be left out. Events and logs both answer. An unknown key,
+ * at the top or in a query, is a 400 that names its path, as the GET routes refuse unknown
+ * parameters: the original ignored them, so a misspelt filter matched everything.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
+import { closest, findUnknownKey } from '../../../core/config/schema-check.ts';
+import { listNames } from '../../../core/config/problem.ts';
 import type { Storage, StorageQuery } from '../../../core/contracts/storage.ts';
 import { createError } from '../../../core/errors.ts';
 import type { StoredRecord } from '../../../core/record.ts';
@@ -32,24 +36,30 @@ const NULL_OK = 'null counts as not given';
 const OptText = Type.Optional(Type.String({ description: NULL_OK }));
 const OptIds = Type.Optional(Type.Array(Type.String(), { description: NULL_OK }));
 
-const ApiQuerySchema = Type.Object({
-  event: OptText,
-  host: OptText,
-  type: OptText,
-  subtype: OptText,
-  'type-ids': OptIds,
-  'subtype-ids': OptIds,
-});
+const ApiQuerySchema = Type.Object(
+  {
+    event: OptText,
+    host: OptText,
+    type: OptText,
+    subtype: OptText,
+    'type-ids': OptIds,
+    'subtype-ids': OptIds,
+  },
+  { additionalProperties: false },
+);
 
-const ApiQueryRequestSchema = Type.Object({
-  cluster: Type.String({ minLength: 1 }),
-  from: Type.Optional(Seconds),
-  to: Type.Optional(Seconds),
-  queries: Type.Optional(Type.Array(ApiQuerySchema, { description: NULL_OK })),
-  'for-all-nodes': Type.Optional(
-    Type.Array(Type.String(), { description: `names to query on every host; ${NULL_OK}` }),
-  ),
-});
+const ApiQueryRequestSchema = Type.Object(
+  {
+    cluster: Type.String({ minLength: 1 }),
+    from: Type.Optional(Seconds),
+    to: Type.Optional(Seconds),
+    queries: Type.Optional(Type.Array(ApiQuerySchema, { description: NULL_OK })),
+    'for-all-nodes': Type.Optional(
+      Type.Array(Type.String(), { description: `names to query on every host; ${NULL_OK}` }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 const EntrySchema = Type.Object({
   Event: Type.String({ description: 'the payload (event or log text)' }),
@@ -102,9 +112,23 @@ export function registerCompatQuery({ app, ctx, authenticate }: RouteDeps): void
         response: { 200: ApiQueryResponseSchema, '4xx': ErrorSchema, '5xx': ErrorSchema },
       },
       onRequest: authenticate,
+      preValidation: refuseUnknownKeys,
       handler: async (request) => answer(ctx.storage, request.body as ApiQueryRequest),
     });
   });
+}
+
+/**
+ * Refuses the first key the contract does not know, naming its path and the known keys; runs
+ * before the schema check, whose message would name neither the key nor a likely spelling.
+ */
+async function refuseUnknownKeys(request: FastifyRequest): Promise<void> {
+  const hit = findUnknownKey(ApiQueryRequestSchema, request.body, 'body');
+  if (!hit) return;
+  const guess = closest(hit.name, hit.known);
+  const hint = guess ? `; did you mean "${guess}"?` : '';
+  const message = `${hit.key}: unknown key (known: ${listNames(hit.known)})${hint}`;
+  throw createError('CCES_ERR_QUERY_INVALID', message, { param: hit.key, value: hit.name });
 }
 
 async function answer(storage: Storage, req: ApiQueryRequest) {
@@ -195,8 +219,12 @@ function dropNulls(body: unknown): unknown {
   return out;
 }
 
+// An unknown key keeps its null, so that it is refused like any other unknown key.
 function noNulls(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null));
+  const known = ApiQuerySchema.properties;
+  return Object.fromEntries(
+    Object.entries(o).filter(([k, v]) => v !== null || !Object.hasOwn(known, k)),
+  );
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -152,6 +152,33 @@ describe('GET and POST /api/query/ (the original query contract)', () => {
     }
   });
 
+  it('answers 400 naming the path of an unknown key, the known keys and a likely spelling', async () => {
+    const top = '"cluster", "from", "to", "queries", "for-all-nodes"';
+    const inner = '"event", "host", "type", "subtype", "type-ids", "subtype-ids"';
+    const cases: [unknown, string][] = [
+      [
+        { cluster: 'alpha', queries: [{ evnt: 'ccb' }] },
+        `body/queries/0/evnt: unknown key (known: ${inner}); did you mean "event"?`,
+      ],
+      [
+        { cluster: 'alpha', qeries: [{ event: 'ccb' }] },
+        `body/qeries: unknown key (known: ${top}); did you mean "queries"?`,
+      ],
+      [
+        { cluster: 'alpha', queries: [{ event: 'ccb' }, { host: 'n1', colour: null }] },
+        `body/queries/1/colour: unknown key (known: ${inner})`,
+      ],
+      [{ cluster: 'alpha', Host: 'n1' }, `body/Host: unknown key (known: ${top})`],
+    ];
+    for (const [body, message] of cases) {
+      for (const method of ['GET', 'POST'] as const) {
+        const res = await query(body, method);
+        assert.equal(res.statusCode, 400, message);
+        assert.deepEqual(res.json(), { code: 'CCES_ERR_QUERY_INVALID', message });
+      }
+    }
+  });
+
   it('takes null queries and for-all-nodes as not given', async () => {
     const res = await query({ cluster: 'alpha', queries: null, 'for-all-nodes': null });
     assert.equal(res.statusCode, 200);
