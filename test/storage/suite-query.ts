@@ -75,6 +75,42 @@ export function queryTests(t: SuiteContext): void {
     assert.deepEqual(actual, expected);
   });
 
+  it('finds text on both sides of a NUL, and a NUL in the text only where one is', async () => {
+    // The NUL payload is the one of malformed-bytes.lp. A backend may refuse NUL payloads
+    // (see the write tests); the others must answer as if only those had been written.
+    const texts = {
+      nul: 'nul:\u0000 tab:\t end',
+      nuls: 'A\u0000\u0000b',
+      plain: 'plain Tab end',
+    };
+    const stored = new Set<string>();
+    for (const [i, [label, payload]] of Object.entries(texts).entries()) {
+      const [outcome] = await t
+        .storage()
+        .write([rec('event', 'ev', { cluster: 'c', label }, payload, T0 + BigInt(i))]);
+      if (outcome!.status === 'stored') stored.add(label);
+    }
+    assert.ok(stored.has('plain'));
+
+    const cases: Array<[string, string[]]> = [
+      ['\t', ['nul']],
+      [' END', ['nul', 'plain']],
+      ['TAB:\t', ['nul']],
+      ['NUL:\u0000 TAB', ['nul']],
+      ['\u0000', ['nul', 'nuls']],
+      ['\u0000\u0000B', ['nuls']],
+      ['\u0000zzz', []],
+      ['a\u0000b', []],
+    ];
+    const actual: Record<string, string[]> = {};
+    const expected: Record<string, string[]> = {};
+    for (const [text, found] of cases) {
+      actual[JSON.stringify(text)] = labels(await t.query({ text }));
+      expected[JSON.stringify(text)] = found.filter((l) => stored.has(l));
+    }
+    assert.deepEqual(actual, expected);
+  });
+
   it('returns each kind from its own queries only', async () => {
     await t.writeFixture();
     const logs = await t.query({ kind: 'log' });
