@@ -47,7 +47,8 @@ const INVALID_UTF8 = 'invalid utf-8 sequence';
 
 /**
  * Decodes line protocol. Never throws for bad input: each malformed entry is reported in
- * `errors` with the line it starts on, and every good entry is returned in `messages`.
+ * `errors` with the line it starts on, and every good entry is returned in `messages`. A UTF-8
+ * byte order mark that starts the input is skipped; columns of the first line count after it.
  * Throws `CCES_ERR_LP_PRECISION` only for an unknown `opts.precision`.
  */
 export function decode(input: Buffer | string, opts: DecodeOptions = {}): DecodeResult {
@@ -101,7 +102,8 @@ class LineParser {
   run(): DecodeResult {
     const b = this.#b;
     const n = this.#n;
-    let i = 0;
+    // A byte order mark (files saved by some editors) is not part of the first measurement.
+    let i = b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
     while (i < n) {
       const lineStart = i;
       let c = b[i]!;

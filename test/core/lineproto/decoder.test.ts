@@ -161,12 +161,22 @@ describe('decode: lines', () => {
     }
   });
 
-  it('treats a byte order mark as part of the measurement', () => {
-    const r = ns(Buffer.from('\ufeffm f=1 1\nm f=2 2'));
-    assert.deepEqual(
-      r.messages.map((msg) => msg.name),
-      ['\ufeffm', 'm'],
-    );
+  it('skips a byte order mark starting the input; elsewhere it is part of the name', () => {
+    for (const input of [
+      '\ufeffm f=1 1\n\ufeffm f=2 2',
+      Buffer.from('\ufeffm f=1 1\n\ufeffm f=2 2'),
+    ]) {
+      const r = ns(input);
+      assert.deepEqual(
+        r.messages.map((msg) => [msg.line, msg.name]),
+        [
+          [1, 'm'],
+          [2, '\ufeffm'],
+        ],
+      );
+    }
+    assert.deepEqual(errs('\ufeffm f=1 1 x'), [[1, 9, 'unexpected text after timestamp']]);
+    assert.deepEqual(ns('\ufeff'), { messages: [], errors: [] });
   });
 
   it('counts the raw line feeds of strings, so later entries keep their physical line', () => {
