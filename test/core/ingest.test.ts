@@ -114,7 +114,10 @@ describe('createIngest with SQLite', () => {
     assert.equal(result.stored, 4);
     assert.equal(s.count('implausible_time'), 3);
     assert.deepEqual(
-      logged.map((l) => [l.msg, l.line, l.time, l.count]),
+      // Under load the storage manager may warn of a late batch too: not this test's matter.
+      logged
+        .filter((l) => !String(l.msg).startsWith('records waited longer'))
+        .map((l) => [l.msg, l.line, l.time, l.count]),
       [
         [
           "entries dated before 2000 stored as sent; check the sender's timestamp precision",
