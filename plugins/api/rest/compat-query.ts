@@ -3,7 +3,8 @@
  * The answer keeps the original's shape: `results[i]` answers `queries[i]` with one block
  * per requested type-id (one block when none is given), each `{from, to, data, error?}`
  * with `data` entries `{Event, timestamp}` (payload, Unix seconds) plus the name, kind,
- * exact ns time and tags. `from` and `to` are inclusive Unix seconds, as in the original;
+ * exact ns time and tags. `from` and `to` are inclusive Unix seconds, as in the original
+ * (`from` after `to` is a 400, as on the GET routes, where the original answered nothing);
  * every field but `cluster` may be left out. Events and logs both answer. An unknown key,
  * at the top or in a query, is a 400 that names its path, as the GET routes refuse unknown
  * parameters: the original ignored them, so a misspelt filter matched everything.
@@ -16,6 +17,7 @@ import { listNames } from '../../../core/config/problem.ts';
 import type { Storage, StorageQuery } from '../../../core/contracts/storage.ts';
 import { createError } from '../../../core/errors.ts';
 import type { StoredRecord } from '../../../core/record.ts';
+import { refuseInvertedRange } from './record-query.ts';
 import { ErrorSchema, type RouteDeps } from './route-deps.ts';
 
 /** Most entries one block holds; beyond it the block carries an error and the first ones. */
@@ -132,6 +134,7 @@ async function refuseUnknownKeys(request: FastifyRequest): Promise<void> {
 }
 
 async function answer(storage: Storage, req: ApiQueryRequest) {
+  refuseInvertedRange(req.from, req.to);
   const extra = (req['for-all-nodes'] ?? []).map((event): ApiQuery => ({ event }));
   const queries = [...(req.queries ?? []), ...extra];
   const results: Block[][] = [];

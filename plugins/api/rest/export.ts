@@ -7,7 +7,7 @@ import { createReadStream, statSync } from 'node:fs';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { createError } from '../../../core/errors.ts';
-import { parseTime } from './record-query.ts';
+import { parseTime, refuseInvertedRange } from './record-query.ts';
 import { ErrorSchema, type RouteDeps } from './route-deps.ts';
 
 const ExportQuerySchema = Type.Object(
@@ -44,12 +44,10 @@ export function registerExportRoute({ app, ctx, authenticate }: RouteDeps): void
       const kind = q.kind ?? 'event';
       const format = q.format ?? 'parquet';
       const precision = q.precision ?? 's';
-      const file = await storage.exportRange({
-        kind,
-        format,
-        from: q.from === undefined ? undefined : parseTime(q.from, precision, 'from'),
-        to: q.to === undefined ? undefined : parseTime(q.to, precision, 'to'),
-      });
+      const from = q.from === undefined ? undefined : parseTime(q.from, precision, 'from');
+      const to = q.to === undefined ? undefined : parseTime(q.to, precision, 'to');
+      refuseInvertedRange(from, to, q.from, q.to);
+      const file = await storage.exportRange({ kind, format, from, to });
       // The length lets clients (cc-event-export) show a download progress.
       let size: number;
       try {

@@ -78,6 +78,7 @@ export function toStorageQuery(kind: RecordKind, q: RecordQueryString): StorageQ
   if (tags) out.tags = tags;
   if (q.from !== undefined) out.from = parseTime(q.from, q.precision ?? 's', 'from');
   if (q.to !== undefined) out.to = parseTime(q.to, q.precision ?? 's', 'to');
+  refuseInvertedRange(out.from, out.to, q.from, q.to);
   if (q.cursor !== undefined) out.after = decodeCursor(q.cursor);
   return out;
 }
@@ -93,6 +94,21 @@ export function parseTime(text: string, precision: keyof typeof FACTOR, param: s
   const why =
     t === undefined ? unreadable(text, precision) : 'is out of range (years 1677 to 2262)';
   throw createError('CCES_ERR_QUERY_INVALID', `${param}: "${text}" ${why}`, { param, value: text });
+}
+
+/**
+ * Throws `CCES_ERR_QUERY_INVALID` when `from` is after `to`: such a range selects nothing and is
+ * more likely swapped bounds than a question. `fromText` and `toText` are the times as given.
+ */
+export function refuseInvertedRange<T extends bigint | number>(
+  from: T | undefined,
+  to: T | undefined,
+  fromText = String(from),
+  toText = String(to),
+): void {
+  if (from === undefined || to === undefined || from <= to) return;
+  const message = `from (${fromText}) must not be after to (${toText})`;
+  throw createError('CCES_ERR_QUERY_INVALID', message, { param: 'from', value: fromText });
 }
 
 function readTime(text: string, precision: keyof typeof FACTOR): bigint | undefined {

@@ -176,6 +176,7 @@ for (const backend of await backends()) {
       await refused(`json.${encodeURIComponent('$..a')}=1`);
       await refused('group_by=payload');
       await refused('top=0');
+      await refused('from=1735736400&to=1735732800');
     });
   });
 }

@@ -179,6 +179,18 @@ describe('GET and POST /api/query/ (the original query contract)', () => {
     }
   });
 
+  it('answers 400 when from is after to', async () => {
+    const body = { cluster: 'alpha', from: 1735732806, to: 1735732805, queries: [{}] };
+    for (const method of ['GET', 'POST'] as const) {
+      const res = await query(body, method);
+      assert.equal(res.statusCode, 400);
+      assert.deepEqual(res.json(), {
+        code: 'CCES_ERR_QUERY_INVALID',
+        message: 'from (1735732806) must not be after to (1735732805)',
+      });
+    }
+  });
+
   it('takes null queries and for-all-nodes as not given', async () => {
     const res = await query({ cluster: 'alpha', queries: null, 'for-all-nodes': null });
     assert.equal(res.statusCode, 200);

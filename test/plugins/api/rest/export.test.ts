@@ -70,6 +70,15 @@ describe('export route', () => {
     assert.deepEqual(await leftovers(), []);
   });
 
+  test('refuses a range whose from is after its to with 400', async () => {
+    const res = await app.inject({ url: '/api/v1/export?from=1735732804&to=1735732802' });
+    assert.equal(res.statusCode, 400);
+    assert.deepEqual(res.json(), {
+      code: 'CCES_ERR_QUERY_INVALID',
+      message: 'from (1735732804) must not be after to (1735732802)',
+    });
+  });
+
   test('other backends answer 501', async () => {
     const lite = await all.find((b) => b.name === 'sqlite')!.open();
     const liteApp = await apiOver(lite.storage);

@@ -181,6 +181,24 @@ describe('GET /api/v1/events and /api/v1/logs', () => {
     }
   });
 
+  it('answers 400 when from is after to, on events and logs; from equal to to selects nothing', async () => {
+    const cases: [string, string][] = [
+      ['from=1735732803&to=1735732801', 'from (1735732803) must not be after to (1735732801)'],
+      [
+        'from=2025-01-01T12:00:03Z&to=1735732802999&precision=ms',
+        'from (2025-01-01T12:00:03Z) must not be after to (1735732802999)',
+      ],
+    ];
+    for (const [query, message] of cases) {
+      for (const route of ['/api/v1/events', '/api/v1/logs']) {
+        const res = await get(`${route}?${query}`);
+        assert.equal(res.statusCode, 400, `${route}?${query}`);
+        assert.deepEqual(res.json(), { code: 'CCES_ERR_QUERY_INVALID', message });
+      }
+    }
+    assert.deepEqual(await payloads('/api/v1/events?from=1735732801&to=1735732801'), []);
+  });
+
   const refused = async (query: string, message: string) => {
     const res = await get(`/api/v1/events?${query}`);
     assert.equal(res.statusCode, 400, query);
