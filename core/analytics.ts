@@ -6,6 +6,7 @@ import {
   BUCKET_RANGE,
   JSON_PATH_PATTERN,
   MAX_COUNT_ROWS,
+  MAX_JSON_INDEX,
   type CountRow,
   type CountsQuery,
   type JsonFilter,
@@ -17,14 +18,29 @@ const GROUP_COLUMNS = new Set(['name', 'cluster', 'hostname', 'function', 'logle
 /** Most group keys one counts query may name. */
 export const MAX_GROUP_KEYS = 8;
 
-/** Throws `CCES_ERR_QUERY_INVALID` unless `path` matches {@link JSON_PATH_PATTERN}. */
-export function checkJsonPath(path: string): string {
-  if (path.length <= 256 && JSON_PATH_PATTERN.test(path)) return path;
-  throw createError(
-    'CCES_ERR_QUERY_INVALID',
-    `JSON path "${path.slice(0, 80)}" is not of the form $.key, $.key.sub or $.list[0]`,
-    { path: path.slice(0, 256) },
-  );
+/**
+ * Throws `CCES_ERR_QUERY_INVALID` unless `path` matches {@link JSON_PATH_PATTERN} with no index
+ * above {@link MAX_JSON_INDEX}. The message starts with `param`, the query parameter that
+ * gave the path, when known.
+ */
+export function checkJsonPath(path: string, param?: string): string {
+  const fault = jsonPathFault(path);
+  if (fault === undefined) return path;
+  const where = param === undefined ? '' : `${param.slice(0, 80)}: `;
+  throw createError('CCES_ERR_QUERY_INVALID', `${where}JSON path "${path.slice(0, 80)}" ${fault}`, {
+    path: path.slice(0, 256),
+    ...(param === undefined ? {} : { param: param.slice(0, 256) }),
+  });
+}
+
+function jsonPathFault(path: string): string | undefined {
+  if (path.length > 256 || !JSON_PATH_PATTERN.test(path)) {
+    return 'is not of the form $.key, $.key.sub or $.list[0] (an index without leading zeros)';
+  }
+  for (const [, index] of path.matchAll(/\[(\d+)\]/g)) {
+    if (Number(index) > MAX_JSON_INDEX) return `has an array index above ${MAX_JSON_INDEX}`;
+  }
+  return undefined;
 }
 
 /** Checks the JSON filters of a query; throws `CCES_ERR_QUERY_INVALID`. */

@@ -6,9 +6,7 @@ import type { EventRecord, RecordKind, StoredRecord } from '../record.ts';
 
 /** The outcome of one record of a write. */
 export type WriteOutcome =
-  | { status: 'stored' }
-  | { status: 'duplicate' }
-  | { status: 'rejected'; reason: string };
+  { status: 'stored' } | { status: 'duplicate' } | { status: 'rejected'; reason: string };
 
 /** Filters of an event or log query; every list matches any of its values. */
 export interface StorageQuery {
@@ -133,9 +131,9 @@ export interface Storage {
    * Counts records per time bucket and group (see {@link CountsQuery}). Optional; the API
    * answers 501 `CCES_ERR_STORAGE_UNSUPPORTED` without it. Read-only, safe to call at any
    * time between `open` and `close`. Rejects with `CCES_ERR_QUERY_INVALID` for a JSON path
-   * outside {@link JSON_PATH_PATTERN}, a bucket outside 1 minute .. 1 day or an answer of more
-   * than {@link MAX_COUNT_ROWS} rows, and with `CCES_ERR_STORAGE_QUERY` when the database
-   * fails.
+   * outside {@link JSON_PATH_PATTERN} or with an index above {@link MAX_JSON_INDEX}, a bucket
+   * outside 1 minute .. 1 day or an answer of more than {@link MAX_COUNT_ROWS} rows, and with
+   * `CCES_ERR_STORAGE_QUERY` when the database fails.
    */
   counts?(q: CountsQuery): Promise<CountRow[]>;
 
@@ -187,9 +185,14 @@ export interface SqlResult {
 
 /**
  * The JSON paths a query may name: `$` then `.key` or `[index]` steps, such as `$.jobState`
- * or `$.resources[0].hostname`. Paths are bound as parameters, never put into SQL text.
+ * or `$.resources[0].hostname`; an index is written without leading zeros (Postgres reads
+ * `[01]` as no element, the others as `[1]`) and is at most {@link MAX_JSON_INDEX}. Paths
+ * are bound as parameters, never put into SQL text.
  */
-export const JSON_PATH_PATTERN = /^\$(\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])+$/;
+export const JSON_PATH_PATTERN = /^\$(\.[A-Za-z_][A-Za-z0-9_]*|\[(0|[1-9]\d*)\])+$/;
+
+/** Largest array index a JSON path may name (DuckDB fails on indexes near 2^64). */
+export const MAX_JSON_INDEX = 2_147_483_647;
 
 /**
  * A value inside a JSON payload: the scalar at `path` as text equals `value`. Strings
@@ -206,13 +209,7 @@ export interface JsonFilter {
  * payload (`{json: '$.jobState'}`, text as in {@link JsonFilter}).
  */
 export type CountsGroupBy =
-  | 'name'
-  | 'cluster'
-  | 'hostname'
-  | 'function'
-  | 'loglevel'
-  | { tag: string }
-  | { json: string };
+  'name' | 'cluster' | 'hostname' | 'function' | 'loglevel' | { tag: string } | { json: string };
 
 /** Most rows a counts answer holds; a larger answer is refused (narrow it or use `top`). */
 export const MAX_COUNT_ROWS = 100_000;

@@ -9,6 +9,7 @@
  * record lacks it. Rows are ordered by start, then largest count, then group values.
  */
 import { Type, type TSchema } from 'typebox';
+import { checkJsonPath } from '../../../core/analytics.ts';
 import type { CountsGroupBy, CountsQuery, JsonFilter } from '../../../core/contracts/storage.ts';
 import { parseDuration } from '../../../core/duration.ts';
 import { createError } from '../../../core/errors.ts';
@@ -104,7 +105,8 @@ export function toCountsQuery(raw: Record<string, unknown>, keys: string[]): Cou
   const q: CountsQuery = { ...base, groupBy: keys.map(groupKey) };
   const json: JsonFilter[] = [];
   for (const [k, v] of Object.entries(raw)) {
-    if (k.startsWith('json.') && typeof v === 'string') json.push({ path: k.slice(5), value: v });
+    if (!k.startsWith('json.') || typeof v !== 'string') continue;
+    json.push({ path: checkJsonPath(k.slice(5), k), value: v });
   }
   if (json.length) q.json = json;
   if (typeof raw.top === 'number') q.top = raw.top;
@@ -115,7 +117,9 @@ export function toCountsQuery(raw: Record<string, unknown>, keys: string[]): Cou
 function groupKey(key: string): CountsGroupBy {
   if (COLUMNS.has(key)) return key as Extract<CountsGroupBy, string>;
   if (key.startsWith('tag.') && key.length > 4) return { tag: key.slice(4) };
-  if (key.startsWith('json.') && key.length > 5) return { json: key.slice(5) };
+  if (key.startsWith('json.') && key.length > 5) {
+    return { json: checkJsonPath(key.slice(5), 'group_by') };
+  }
   throw createError(
     'CCES_ERR_QUERY_INVALID',
     `group_by: "${key.slice(0, 80)}" is none of name, cluster, hostname, function, loglevel, ` +

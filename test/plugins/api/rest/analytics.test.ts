@@ -167,6 +167,33 @@ for (const backend of await backends()) {
       assert.deepEqual(await counts('cluster=nowhere&group_by=name'), []);
     });
 
+    test('array indexes to 2^31-1 read alike; larger ones and leading zeros: 400', async () => {
+      const message = async (qs: string) => {
+        const res = await app.inject({ method: 'GET', url: `/api/v1/analytics/counts?${qs}` });
+        return [res.statusCode, res.json().code, res.json().message];
+      };
+      assert.deepEqual(await counts('group_by=json.$.a[2147483647]&name=nodestate'), [
+        { start: null, group: { 'json.$.a[2147483647]': null }, count: 3 },
+      ]);
+      assert.deepEqual(await counts('json.$.a[2147483647]=1'), []);
+      assert.deepEqual(await message('group_by=json.$.a[18446744073709551615]'), [
+        400,
+        'CCES_ERR_QUERY_INVALID',
+        'group_by: JSON path "$.a[18446744073709551615]" has an array index above 2147483647',
+      ]);
+      assert.deepEqual(await message('json.$.a[2147483648]=1'), [
+        400,
+        'CCES_ERR_QUERY_INVALID',
+        'json.$.a[2147483648]: JSON path "$.a[2147483648]" has an array index above 2147483647',
+      ]);
+      assert.deepEqual(await message('group_by=json.$.a[01]'), [
+        400,
+        'CCES_ERR_QUERY_INVALID',
+        'group_by: JSON path "$.a[01]" is not of the form $.key, $.key.sub or $.list[0] ' +
+          '(an index without leading zeros)',
+      ]);
+    });
+
     test('bad buckets, paths and group keys are refused with 400', async () => {
       await refused('bucket=30s');
       await refused('bucket=25h');
