@@ -1,18 +1,20 @@
 /**
- * The `index.ts` a new storage plugin starts from: a complete Storage that keeps records in
- * memory, answering queries with `queryRecords`. The author adds persistence.
+ * The `index.ts` a new storage plugin starts from: a complete Storage that answers queries
+ * from memory (`queryRecords`) and keeps every change in a JSON-lines file (`data-file.ts`),
+ * so it passes the whole conformance kit, persistence across a reopen included.
  */
 
 /** The storage plugin module for `name`, importing the SDK from `sdk`. */
 export function storageIndex(name: string, sdk: string): string {
   return `/**
- * The \`${name}\` storage plugin. It implements the whole Storage contract in memory, so the
- * conformance kit passes every test but "keeps everything across a close and reopen" until
- * \`open\` reads back what \`write\`, \`deleteBefore\`, \`writeRejected\` and \`pruneRejected\`
- * keep in \`config.path\`.
+ * The \`${name}\` storage plugin. It holds records and refused input in memory and appends
+ * every change to \`data.jsonl\` in its \`path\` folder before the change counts; \`open\`
+ * reads the file back. Fine for a small site and for tests; to store more, replace the file
+ * and the maps with your database and keep what each method promises.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
+  createError,
   definePlugin,
   Type,
   type Static,
@@ -30,6 +32,7 @@ import {
   type StoredRejectedItem,
   type WriteOutcome,
 } from '${sdk}';
+import { DataFile, type Change } from './data-file.ts';
 
 /** The config schema: every key the plugin reads, with its meaning. */
 export const ConfigSchema = Type.Object(
@@ -44,32 +47,46 @@ const INT64_MAX = 2n ** 63n - 1n;
 
 /** The storage instance. */
 export class ${pascal(name)}Storage implements Storage {
-  /** The data folder, resolved against the config file's folder. */
-  readonly dir: string;
-  readonly #records = new Map<string, StoredRecord>();
+  readonly #file: DataFile;
+  /** Records by id, and the \`time:key\` of each record for finding duplicates. */
+  readonly #records = new Map<bigint, StoredRecord>();
+  readonly #identities = new Set<string>();
   #rejected: StoredRejectedItem[] = [];
   #nextId = 1n;
   #nextRejectedId = 1n;
   #closing: Promise<void> | undefined;
 
   constructor(config: Static<typeof ConfigSchema>, ctx: PluginFactoryContext) {
-    this.dir = resolve(ctx.configDir, config.path);
+    this.#file = new DataFile(join(resolve(ctx.configDir, config.path), 'data.jsonl'));
   }
 
-  async open(): Promise<void> {}
+  async open(): Promise<void> {
+    const { path } = this.#file;
+    try {
+      for (const change of await this.#file.read()) this.#apply(change);
+      await this.#file.rewrite(this.#live());
+    } catch (err) {
+      throw createError('CCES_ERR_STORAGE_OPEN', \`cannot open \${path}\`, { path }, err);
+    }
+  }
 
   async write(batch: readonly EventRecord[]): Promise<WriteOutcome[]> {
-    return batch.map((r): WriteOutcome => {
+    const changes: Change[] = [];
+    const seen = new Set<string>();
+    const outcomes = batch.map((r): WriteOutcome => {
       if (r.time < INT64_MIN || r.time > INT64_MAX) {
         return { status: 'rejected', reason: 'time outside the int64 range' };
       }
-      const id = \`\${r.time}:\${r.key}\`;
-      if (this.#records.has(id)) return { status: 'duplicate' };
+      const identity = \`\${r.time}:\${r.key}\`;
+      if (this.#identities.has(identity) || seen.has(identity)) return { status: 'duplicate' };
+      seen.add(identity);
       // Extra fields come back as parsed JSON (integers as JSON numbers), as every backend's.
       const extra = r.extra && JSON.parse(extraToJson(r.extra));
-      this.#records.set(id, { ...r, extra, id: this.#nextId++ });
+      changes.push({ op: 'record', record: { ...r, extra, id: this.#nextId++ } });
       return { status: 'stored' };
     });
+    await this.#commit(changes);
+    return outcomes;
   }
 
   async query(q: StorageQuery): Promise<QueryPage> {
@@ -77,16 +94,17 @@ export class ${pascal(name)}Storage implements Storage {
   }
 
   async deleteBefore(kind: RecordKind, before: bigint, limit: number): Promise<number> {
-    const old = [...this.#records]
-      .filter(([, r]) => r.kind === kind && r.time < before)
-      .sort(([, a], [, b]) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0))
+    const old = [...this.#records.values()]
+      .filter((r) => r.kind === kind && r.time < before)
+      .sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0))
       .slice(0, limit);
-    for (const [id] of old) this.#records.delete(id);
+    if (old.length > 0) await this.#commit([{ op: 'delete', ids: old.map((r) => r.id) }]);
     return old.length;
   }
 
   async writeRejected(items: readonly RejectedItem[]): Promise<void> {
-    for (const item of items) this.#rejected.push({ ...item, id: this.#nextRejectedId++ });
+    const id = () => this.#nextRejectedId++;
+    await this.#commit(items.map((item) => ({ op: 'rejected', item: { ...item, id: id() } })));
   }
 
   async listRejected(limit: number, beforeId?: bigint): Promise<StoredRejectedItem[]> {
@@ -97,10 +115,9 @@ export class ${pascal(name)}Storage implements Storage {
   async pruneRejected(keep: number, before: bigint): Promise<number> {
     // Items are in id order: those before \`cut\` are beyond the newest \`keep\`.
     const cut = Math.max(0, this.#rejected.length - keep);
-    const kept = this.#rejected.filter((r, i) => i >= cut && r.receivedAt >= before);
-    const removed = this.#rejected.length - kept.length;
-    this.#rejected = kept;
-    return removed;
+    const gone = this.#rejected.filter((r, i) => i < cut || r.receivedAt < before);
+    if (gone.length > 0) await this.#commit([{ op: 'prune', ids: gone.map((r) => r.id) }]);
+    return gone.length;
   }
 
   async stats(): Promise<StorageStats> {
@@ -111,8 +128,47 @@ export class ${pascal(name)}Storage implements Storage {
   }
 
   close(): Promise<void> {
-    this.#closing ??= Promise.resolve();
+    this.#closing ??= this.#file.close();
     return this.#closing;
+  }
+
+  /** Appends the changes, then applies them: a query sees all of a call or none of it. */
+  async #commit(changes: Change[]): Promise<void> {
+    if (this.#closing) throw createError('CCES_ERR_STORAGE_UNAVAILABLE', 'the storage is closed');
+    const { path } = this.#file;
+    try {
+      await this.#file.append(changes);
+    } catch (err) {
+      throw createError('CCES_ERR_STORAGE_WRITE', \`cannot append to \${path}\`, { path }, err);
+    }
+    for (const change of changes) this.#apply(change);
+  }
+
+  #apply(change: Change): void {
+    if (change.op === 'record') {
+      const r = change.record;
+      this.#records.set(r.id, r);
+      this.#identities.add(\`\${r.time}:\${r.key}\`);
+      if (r.id >= this.#nextId) this.#nextId = r.id + 1n;
+    } else if (change.op === 'rejected') {
+      this.#rejected.push(change.item);
+      if (change.item.id >= this.#nextRejectedId) this.#nextRejectedId = change.item.id + 1n;
+    } else if (change.op === 'delete') {
+      for (const id of change.ids) {
+        const r = this.#records.get(id);
+        if (r) this.#identities.delete(\`\${r.time}:\${r.key}\`);
+        this.#records.delete(id);
+      }
+    } else {
+      const ids = new Set(change.ids);
+      this.#rejected = this.#rejected.filter((r) => !ids.has(r.id));
+    }
+  }
+
+  /** The changes that rebuild what is kept now, ids included. */
+  #live(): Change[] {
+    const records = [...this.#records.values()].map((record): Change => ({ op: 'record', record }));
+    return [...records, ...this.#rejected.map((item): Change => ({ op: 'rejected', item }))];
   }
 }
 

@@ -2,6 +2,8 @@
  * The files `npm run new-plugin` writes: the plugin module per kind, a config for the
  * conformance kit, a test that runs the kit, and a README.
  */
+import { storageDataFile } from './data-file-template.ts';
+import { packageJson, readme, type PluginInstall } from './package-files.ts';
 import { pascal, storageIndex } from './storage-template.ts';
 
 /** The kinds the scaffold knows. */
@@ -12,6 +14,11 @@ export type ScaffoldKind = (typeof SCAFFOLD_KINDS)[number];
 export interface SdkImports {
   sdk: string;
   kit: string;
+  /**
+   * Outside the store's own tree: how the plugin's package.json installs the store (a
+   * `file:` spec of this checkout) and tsx (the store's own version range).
+   */
+  install?: PluginInstall;
 }
 
 /** File name → text of every file of a new plugin. */
@@ -24,28 +31,16 @@ export function pluginFiles(kind: ScaffoldKind, name: string, imports: SdkImport
         : sinkIndex(name, imports.sdk);
   const config = { storage: { path: 'data' }, receiver: { cluster: 'demo', interval: '50ms' } };
   const sinkConfig = { path: 'out.jsonl' };
-  const files: Record<string, string> = {
-    'index.ts': index,
+  const files: Record<string, string> = { 'index.ts': index };
+  if (kind === 'storage') files['data-file.ts'] = storageDataFile(imports.sdk);
+  Object.assign(files, {
     'conformance.json': `${JSON.stringify(kind === 'sink' ? sinkConfig : config[kind], null, 2)}\n`,
     'conformance.test.ts': conformanceTest(name, imports.kit),
-    'README.md': readme(kind, name),
-  };
+    'README.md': readme(kind, name, imports.install !== undefined),
+  });
   // Outside the store's own tree the plugin is a package of its own: ESM, the store a peer.
-  if (imports.sdk === 'cc-event-store') files['package.json'] = packageJson(name);
+  if (imports.install) files['package.json'] = packageJson(name, imports.install);
   return files;
-}
-
-function packageJson(name: string): string {
-  const pkg = {
-    name,
-    version: '0.1.0',
-    private: true,
-    type: 'module',
-    main: 'index.ts',
-    scripts: { test: 'node --import tsx --test conformance.test.ts' },
-    peerDependencies: { 'cc-event-store': '>=0.1.0' },
-  };
-  return `${JSON.stringify(pkg, null, 2)}\n`;
 }
 
 function receiverIndex(name: string, sdk: string): string {
@@ -215,23 +210,5 @@ import { conformance } from '${kit}';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 await conformance('./index.ts', 'conformance.json', { cwd: here });
-`;
-}
-
-function readme(kind: ScaffoldKind, name: string): string {
-  return `# ${name}
-
-A cc-event-store ${kind} plugin. Name it in a config by path:
-\`"type": "./path/to/${name}/index.ts"\` (relative to that config file).
-
-| file | what |
-| --- | --- |
-| \`index.ts\` | the plugin: \`definePlugin({ kind, type, contract, configSchema, create })\` |
-| \`conformance.json\` | the plugin config the conformance kit runs with |
-| \`conformance.test.ts\` | runs the kit: \`node --import tsx --test conformance.test.ts\` |
-
-Config keys are the properties of \`ConfigSchema\` in \`index.ts\`; unknown keys are refused.
-See the plugin authors' guide, \`plugins/README.md\` of cc-event-store, for the lifecycle,
-the contracts, errors, logging and versioning.
 `;
 }
