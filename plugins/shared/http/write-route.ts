@@ -42,9 +42,14 @@ export const WriteQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** Query string of InfluxDB's `/write`; its other parameters (rp, u, p, ...) are ignored. */
+/**
+ * Query string of InfluxDB's `/write`; its other parameters (rp, u, p, ...) are ignored.
+ * `cluster` is another name for `db`, for clients of `/api/write` (and of the original, whose
+ * write route took `?cluster=`); both at once must agree.
+ */
 export const InfluxWriteQuerySchema = Type.Object({
-  db: Type.Optional(Type.String({ minLength: 1 })),
+  db: Type.Optional(Type.String({ minLength: 1, description: 'cluster of lines without one' })),
+  cluster: Type.Optional(Type.String({ minLength: 1, description: 'another name for db' })),
   precision: Type.Optional(InfluxPrecisionParam),
 });
 
@@ -97,6 +102,7 @@ export function registerWriteRoutes(app: HttpApp, opts: WriteRouteOptions): void
 async function write(request: FastifyRequest, reply: FastifyReply, opts: WriteRouteOptions) {
   const q = request.query as Query;
   refuseCommaCluster(q);
+  refuseTwoClusters(q);
   const precision = q.precision === undefined ? opts.precision : PRECISION[q.precision]!;
   const body = await decodeBody(
     request.body as Buffer | undefined,
@@ -107,6 +113,18 @@ async function write(request: FastifyRequest, reply: FastifyReply, opts: WriteRo
   const cluster = q.cluster ?? q.db ?? opts.cluster;
   const result = await opts.ingest(body, { cluster, precision });
   return ingestReply(reply, result, opts.dialect);
+}
+
+// On /write, `db` and `cluster` name the same thing: two different names are a mistake that
+// no choice between them would fix.
+function refuseTwoClusters(q: Query): void {
+  if (q.db === undefined || q.cluster === undefined || q.db === q.cluster) return;
+  throw createError(
+    'CCES_ERR_QUERY_INVALID',
+    `db "${q.db}" and cluster "${q.cluster}" name different clusters; ` +
+      'cluster is another name for db here, so give one of them',
+    { param: 'cluster', value: q.cluster },
+  );
 }
 
 // Cluster filters split at commas, so a cluster named with one could never be queried.

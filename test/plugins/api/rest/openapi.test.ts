@@ -85,7 +85,7 @@ describe('OpenAPI document', () => {
     assert.deepEqual(queryNames(ops.get('get /api/v1/events/stream')), stream);
     assert.deepEqual(queryNames(ops.get('get /api/v1/rejected')), ['limit', 'cursor']);
     assert.deepEqual(queryNames(ops.get('post /api/write')), ['cluster', 'precision']);
-    assert.deepEqual(queryNames(ops.get('post /write')), ['db', 'precision']);
+    assert.deepEqual(queryNames(ops.get('post /write')), ['db', 'cluster', 'precision']);
   });
 
   it('documents request bodies and answers', async () => {

@@ -270,6 +270,36 @@ describe('POST /write (InfluxDB 1.x)', () => {
     }
   });
 
+  it('takes ?cluster= as another name for ?db=, alone or agreeing with it', async () => {
+    for (const q of ['cluster=alias', 'db=alias&cluster=alias']) {
+      const res = await post(f, `/write?${q}&precision=s`, `alias event="${q}" 1735732801`);
+      assert.equal(res.statusCode, 204, q);
+    }
+    const stored = (await all(f)).filter((r) => r.name === 'alias');
+    assert.deepEqual(
+      stored.map((r) => [r.cluster, r.payload]),
+      [
+        ['alias', 'cluster=alias'],
+        ['alias', 'db=alias&cluster=alias'],
+      ],
+    );
+  });
+
+  it('refuses ?db= and ?cluster= naming different clusters, storing nothing', async () => {
+    const res = await post(f, '/write?db=one&cluster=two', 'twice event="x" 1');
+    assert.equal(res.statusCode, 400);
+    assert.deepEqual(res.json(), {
+      error:
+        'db "one" and cluster "two" name different clusters; ' +
+        'cluster is another name for db here, so give one of them',
+      code: 'CCES_ERR_QUERY_INVALID',
+    });
+    assert.deepEqual(
+      (await all(f)).filter((r) => r.name === 'twice'),
+      [],
+    );
+  });
+
   it('answers /ping with 204', async () => {
     const res = await f.app.inject({ url: '/ping' });
     assert.equal(res.statusCode, 204);
