@@ -223,6 +223,16 @@ describe('POST /api/write', () => {
     assert.equal(br.json().code, 'CCES_ERR_HTTP_UNSUPPORTED_ENCODING');
   });
 
+  it('counts the column of an error in UTF-8 bytes from the start of the line', async () => {
+    // The "b" of "bad" is the 19th character of line 2 and its 20th byte.
+    const body = 'x,cluster=c event="ok" 1\n\u00e4,cluster=c event=bad 1';
+    const res = await post(f, '/api/write', body);
+    assert.equal(res.statusCode, 400);
+    assert.deepEqual(res.json().errors, [
+      { line: 2, column: 20, reason: 'syntax: field value has unrecognized type' },
+    ]);
+  });
+
   it('answers 204 for an empty body', async () => {
     assert.equal((await post(f, '/api/write', '')).statusCode, 204);
   });
