@@ -14,7 +14,13 @@ import type { CountsGroupBy, CountsQuery, JsonFilter } from '../../../core/contr
 import { parseDuration } from '../../../core/duration.ts';
 import { createError } from '../../../core/errors.ts';
 import { formatRfc3339 } from '../../../core/time.ts';
-import { RecordQuerySchema, toStorageQuery, type RecordQueryString } from './record-query.ts';
+import {
+  MAX_KEYED_FILTERS,
+  RecordQuerySchema,
+  refuseManyFilters,
+  toStorageQuery,
+  type RecordQueryString,
+} from './record-query.ts';
 import { ErrorSchema, type RouteDeps } from './route-deps.ts';
 
 // Paging and output keys of the query routes mean nothing for counts.
@@ -42,7 +48,9 @@ export const CountsQuerySchema = Type.Object(
   {
     additionalProperties: false,
     patternProperties: { '^tag\\..+$': Type.String(), '^json\\..+$': Type.String() },
-    description: 'tag.<key>=<value> matches a tag; json.<path>=<value> a value in the payload',
+    description:
+      'tag.<key>=<value> matches a tag; json.<path>=<value> a value in the payload; ' +
+      `at most ${MAX_KEYED_FILTERS} of each`,
   },
 );
 
@@ -108,6 +116,7 @@ export function toCountsQuery(raw: Record<string, unknown>, keys: string[]): Cou
     if (!k.startsWith('json.') || typeof v !== 'string') continue;
     json.push({ path: checkJsonPath(k.slice(5), k), value: v });
   }
+  refuseManyFilters('json.<path>', json.length);
   if (json.length) q.json = json;
   if (typeof raw.top === 'number') q.top = raw.top;
   if (typeof raw.bucket === 'string') q.bucket = bucketOf(raw.bucket);

@@ -15,6 +15,12 @@ export const MAX_LIMIT = 10_000;
 
 const DEFAULT_LIMIT = 100;
 
+/**
+ * Most `tag.<key>=` filters one query may give, and most `json.<path>=` filters: each is one
+ * more condition, and SQLite refuses a condition nested 1000 deep (about 1000 filters).
+ */
+export const MAX_KEYED_FILTERS = 100;
+
 const List = (description: string) =>
   Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description }));
 
@@ -44,7 +50,7 @@ export const RecordQuerySchema = Type.Object(
   {
     additionalProperties: false,
     patternProperties: { '^tag\\..+$': Type.String() },
-    description: 'tag.<key>=<value> matches any tag exactly',
+    description: `tag.<key>=<value> matches any tag exactly; at most ${MAX_KEYED_FILTERS} of them`,
   },
 );
 
@@ -147,10 +153,23 @@ function clusterNames(values: string[]): string[] {
 
 function tagFilters(q: RecordQueryString): Record<string, string> | undefined {
   let tags: Record<string, string> | undefined;
+  let count = 0;
   for (const [k, v] of Object.entries(q)) {
     if (!k.startsWith('tag.') || typeof v !== 'string') continue;
     tags ??= Object.create(null) as Record<string, string>;
     tags[k.slice(4)] = v;
+    count++;
   }
+  refuseManyFilters('tag.<key>', count);
   return tags;
+}
+
+/**
+ * Throws `CCES_ERR_QUERY_INVALID` when a query gives more than {@link MAX_KEYED_FILTERS}
+ * filters of one kind (`tag.<key>`, `json.<path>`).
+ */
+export function refuseManyFilters(param: string, count: number): void {
+  if (count <= MAX_KEYED_FILTERS) return;
+  const message = `${param}: at most ${MAX_KEYED_FILTERS} filters, found ${count}`;
+  throw createError('CCES_ERR_QUERY_INVALID', message, { param });
 }

@@ -10,7 +10,12 @@ import { Type, type TSchema } from 'typebox';
 import type { RecordKind } from '../../../core/record.ts';
 import { decodeCursor } from './cursor.ts';
 import { LiveTail, type TailLimits } from './live-tail.ts';
-import { RecordQuerySchema, toStorageQuery, type RecordQueryString } from './record-query.ts';
+import {
+  MAX_KEYED_FILTERS,
+  RecordQuerySchema,
+  toStorageQuery,
+  type RecordQueryString,
+} from './record-query.ts';
 import { ErrorSchema, type RouteDeps } from './route-deps.ts';
 
 /** Default limits of a tail. */
@@ -38,7 +43,9 @@ export const StreamQuerySchema = Type.Object(
   {
     additionalProperties: false,
     patternProperties: { '^tag\\..+$': Type.String() },
-    description: 'the filters of GET /api/v1/events; tag.<key>=<value> matches any tag',
+    description:
+      'the filters of GET /api/v1/events; tag.<key>=<value> matches any tag ' +
+      `(${MAX_KEYED_FILTERS} at most)`,
   },
 );
 

@@ -194,6 +194,21 @@ for (const backend of await backends()) {
       ]);
     });
 
+    test('100 tag and 100 JSON filters are taken; more are a 400 naming the limit', async () => {
+      const many = (prefix: string, n: number) =>
+        Array.from({ length: n }, (_, i) => `${prefix}k${i}=v`).join('&');
+      assert.deepEqual(await counts(`${many('tag.', 100)}&${many('json.$.', 100)}`), []);
+      for (const [qs, message] of [
+        [many('tag.', 101), 'tag.<key>: at most 100 filters, found 101'],
+        [many('tag.', 999), 'tag.<key>: at most 100 filters, found 999'],
+        [many('json.$.', 999), 'json.<path>: at most 100 filters, found 999'],
+      ]) {
+        const res = await app.inject({ method: 'GET', url: `/api/v1/analytics/counts?${qs}` });
+        assert.equal(res.statusCode, 400);
+        assert.deepEqual(res.json(), { code: 'CCES_ERR_QUERY_INVALID', message });
+      }
+    });
+
     test('bad buckets, paths and group keys are refused with 400', async () => {
       await refused('bucket=30s');
       await refused('bucket=25h');

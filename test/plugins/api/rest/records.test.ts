@@ -243,6 +243,22 @@ describe('GET /api/v1/events and /api/v1/logs', () => {
     await refused('text=a&text=b', 'querystring/text must be given once, not 2 times');
   });
 
+  it('takes 100 tag filters; more are a 400 naming the limit, on events and logs', async () => {
+    const tags = (n: number) => Array.from({ length: n }, (_, i) => `tag.k${i}=v`).join('&');
+    assert.deepEqual(await payloads(`/api/v1/events?${tags(100)}`), []);
+    for (const [route, n] of [
+      ['events', 101],
+      ['logs', 999],
+    ] as const) {
+      const res = await get(`/api/v1/${route}?${tags(n)}`);
+      assert.equal(res.statusCode, 400, route);
+      assert.deepEqual(res.json(), {
+        code: 'CCES_ERR_QUERY_INVALID',
+        message: `tag.<key>: at most 100 filters, found ${n}`,
+      });
+    }
+  });
+
   it('answers 400 for an empty cluster name, alone or between commas', async () => {
     const empty = (v: string) =>
       `cluster: "${v}" holds an empty cluster name; separate names with single commas`;

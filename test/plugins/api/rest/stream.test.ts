@@ -111,6 +111,16 @@ describe('GET /api/v1/events/stream', () => {
     assert.equal(cursor.json().code, 'CCES_ERR_QUERY_INVALID');
   });
 
+  it('answers 400 for more than 100 tag filters', async () => {
+    const tags = Array.from({ length: 999 }, (_, i) => `tag.k${i}=v`).join('&');
+    const res = await f.app.inject({ url: `/api/v1/events/stream?${tags}` });
+    assert.equal(res.statusCode, 400);
+    assert.deepEqual(res.json(), {
+      code: 'CCES_ERR_QUERY_INVALID',
+      message: 'tag.<key>: at most 100 filters, found 999',
+    });
+  });
+
   it('streams logs on /api/v1/logs/stream', async () => {
     const c = await open('/api/v1/logs/stream?level=error');
     await post(
