@@ -32,3 +32,4 @@ parentPort.on('message', (msg) => {
   parentPort.close();
 });
 setTimeout(checkpoint, intervalMs);
+parentPort.postMessage('ready');

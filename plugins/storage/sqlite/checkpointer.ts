@@ -18,14 +18,29 @@ const INTERVAL_MS = 25;
 export class Checkpointer {
   readonly #worker: Worker;
   #closing: Promise<void> | undefined;
+  #started!: () => void;
+  #ready = false;
+  /** Settles once the worker has opened its connection, or has failed to. */
+  readonly started = new Promise<void>((resolve) => {
+    this.#started = resolve;
+  });
+
+  /** Whether the worker has opened its connection (and may since have died). */
+  get ready(): boolean {
+    return this.#ready;
+  }
 
   constructor(path: string, synchronous: string, logger: Logger) {
     const url = new URL('./checkpoint-worker.mjs', import.meta.url);
     this.#worker = new Worker(url, { workerData: { path, synchronous, intervalMs: INTERVAL_MS } });
     this.#worker.unref();
-    this.#worker.on('message', (msg: { error?: string }) => {
-      logger.warn({ error: msg.error }, 'sqlite background checkpoint failing');
+    this.#worker.on('message', (msg: 'ready' | { error: string }) => {
+      if (msg === 'ready') {
+        this.#ready = true;
+        this.#started();
+      } else logger.warn({ error: msg.error }, 'sqlite background checkpoint failing');
     });
+    this.#worker.on('exit', () => this.#started());
     this.#worker.on('error', (err) => {
       logger.warn({ err }, 'sqlite checkpoint worker died; the writer checkpoints itself');
     });

@@ -129,6 +129,10 @@ export class SqliteStorage implements Storage {
         });
         this.writeConcurrency = 4;
       }
+      // Both threads start beside the main one; waiting here keeps their start-up (loading
+      // better-sqlite3, opening the file) out of the first batches. A thread that fails to
+      // start has logged why, and the main connection does its work.
+      await Promise.all([this.#writer?.started, this.#checkpointer?.started]);
       logger.info(
         { path, schemaVersionFound: found, synchronous, writerThread: this.#writer !== undefined },
         'sqlite storage open',

@@ -50,3 +50,5 @@ parentPort.on('message', (msg) => {
     });
   }
 });
+// The connection is open and the statements prepared: the main thread's open() may return.
+parentPort.postMessage('ready');

@@ -52,7 +52,22 @@ export class WriterThread {
   readonly #pending = new Map<number, Pending>();
   #nextId = 0;
   #dead = false;
+  #started!: () => void;
+  #ready = false;
+  /**
+   * Settles once the worker has opened its connection and prepared its statements, or has
+   * died trying (then `alive` is false). Awaited by the storage's open(), so that starting
+   * the thread is not paid by the first batch.
+   */
+  readonly started = new Promise<void>((resolve) => {
+    this.#started = resolve;
+  });
   #closing: Promise<void> | undefined;
+
+  /** Whether the worker has opened its connection (and may since have died). */
+  get ready(): boolean {
+    return this.#ready;
+  }
 
   /** `onDeath` runs once if the worker dies; the storage then writes on its own. */
   constructor(settings: WriterSettings, logger: Logger, onDeath: () => void) {
@@ -62,9 +77,15 @@ export class WriterThread {
     this.#worker = new Worker(url, { workerData: settings });
     // Referenced only while a batch is out, so an idle writer never keeps the process up.
     this.#worker.unref();
-    this.#worker.on('message', (msg: Reply) => this.#answer(msg));
+    this.#worker.on('message', (msg: Reply | 'ready') => {
+      if (msg === 'ready') {
+        this.#ready = true;
+        this.#started();
+      } else this.#answer(msg);
+    });
     this.#worker.on('error', (err) => this.#died(err));
     this.#worker.on('exit', (code) => {
+      this.#started();
       if (this.#closing === undefined) this.#died(new Error(`exited with code ${code}`));
     });
   }
@@ -122,6 +143,7 @@ export class WriterThread {
   #died(err: Error): void {
     if (this.#dead) return;
     this.#dead = true;
+    this.#started();
     this.#logger.error({ err }, 'sqlite writer thread died; writing on the main connection');
     const failure = new WriterError(`the writer thread died: ${err.message}`, undefined);
     for (const p of this.#pending.values()) p.reject(failure);

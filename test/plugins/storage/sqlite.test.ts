@@ -106,6 +106,12 @@ describe('sqlite storage specifics', () => {
     assert.equal(existsSync(`${file}-wal`), false, 'the WAL is removed on close');
   });
 
+  it('returns from open() with the writer thread started, not on the first batch', async () => {
+    const storage = await openAt(join(root, 'writer-started'));
+    assert.equal(storage.writerThread?.ready, true);
+    await storage.close();
+  });
+
   it('writes on the main connection once the writer thread died; none twice', async () => {
     const storage = await openAt(join(root, 'writer-death'));
     assert.equal(storage.writeConcurrency, 4);
