@@ -7,10 +7,11 @@
  * 100..30000 (default 10000) }`. Answer `{ columns: [{name, type}], rows: [[...]],
  * truncated }`, 64-bit integers as strings.
  */
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { createError } from '../../../core/errors.ts';
+import { acceptJsonBodies } from '../../shared/http/body.ts';
 import { ErrorSchema, type RouteDeps } from './route-deps.ts';
 
 const SqlBodySchema = Type.Object(
@@ -28,38 +29,48 @@ const SqlAnswerSchema = Type.Object({
   truncated: Type.Boolean(),
 });
 
-/** Registers the SQL route; `enabled` is the API config's `enable_sql`. */
+/**
+ * Registers the SQL route; `enabled` is the API config's `enable_sql`. The body is read as JSON
+ * whatever its content type, and only after the route is known to be on and the caller an
+ * admin, so a refusal never depends on the body.
+ */
 export function registerSqlRoute(
   { app, ctx, authenticate }: RouteDeps,
   { enabled, authEnabled }: { enabled: boolean; authEnabled: boolean },
 ) {
-  app.post('/api/v1/sql', {
-    schema: {
-      body: SqlBodySchema,
-      response: { 200: SqlAnswerSchema, '4xx': ErrorSchema, '5xx': ErrorSchema },
-    },
-    onRequest: authenticate,
-    handler: async (request) => {
-      const storage = ctx.storage;
-      if (!enabled || !storage.sql) {
-        throw createError(
-          'CCES_ERR_SQL_DISABLED',
-          enabled
-            ? 'SQL needs the duckdb storage'
-            : 'SQL is off; set "enable_sql": true in the API config',
-        );
-      }
-      if (!authEnabled) {
-        throw createError(
-          'CCES_ERR_AUTH_FORBIDDEN',
-          'SQL is enabled, but needs a jwt_public_key in the API config: without one, no token ' +
-            'can carry the admin role',
-        );
-      }
-      requireAdmin(request);
-      const { query, max_rows: maxRows = 1000, timeout_ms: timeoutMs = 10_000 } = request.body;
-      return storage.sql(query, { maxRows, timeoutMs });
-    },
+  const refuseUnlessAllowed = async (request: FastifyRequest): Promise<void> => {
+    if (!enabled || !ctx.storage.sql) {
+      throw createError(
+        'CCES_ERR_SQL_DISABLED',
+        enabled
+          ? 'SQL needs the duckdb storage'
+          : 'SQL is off; set "enable_sql": true in the API config',
+      );
+    }
+    if (!authEnabled) {
+      throw createError(
+        'CCES_ERR_AUTH_FORBIDDEN',
+        'SQL is enabled, but needs a jwt_public_key in the API config: without one, no token ' +
+          'can carry the admin role',
+      );
+    }
+    requireAdmin(request);
+  };
+
+  app.register(async (child: FastifyInstance) => {
+    acceptJsonBodies(child);
+    child.post('/api/v1/sql', {
+      schema: {
+        body: SqlBodySchema,
+        response: { 200: SqlAnswerSchema, '4xx': ErrorSchema, '5xx': ErrorSchema },
+      },
+      onRequest: [authenticate, refuseUnlessAllowed],
+      handler: async (request) => {
+        const body = request.body as Static<typeof SqlBodySchema>;
+        const { query, max_rows: maxRows = 1000, timeout_ms: timeoutMs = 10_000 } = body;
+        return ctx.storage.sql!(query, { maxRows, timeoutMs });
+      },
+    });
   });
 }
 

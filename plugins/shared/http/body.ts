@@ -1,5 +1,5 @@
 /**
- * Request bodies: raw bytes whatever the content type, and gzip or deflate bodies
+ * Request bodies: raw bytes (or JSON) whatever the content type, and gzip or deflate bodies
  * decompressed with a limit, so a small compressed "bomb" is refused instead of filling
  * memory.
  */
@@ -26,6 +26,23 @@ const DECODERS: Record<string, Unzip> = { gzip: gunzip, 'x-gzip': gunzip, deflat
 export function acceptRawBodies(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+}
+
+/**
+ * Makes every content type arrive parsed as JSON in the given (encapsulated) Fastify context,
+ * as the original's JSON routes read them: curl -d sends a form type, others send text/plain.
+ * A body that is not JSON is a `CCES_ERR_QUERY_INVALID` (400) naming the parse error.
+ */
+export function acceptJsonBodies(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (err) {
+      const message = `the body is not JSON: ${(err as Error).message}`;
+      done(createError('CCES_ERR_QUERY_INVALID', message, {}, err));
+    }
+  });
 }
 
 /**

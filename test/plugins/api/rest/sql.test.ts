@@ -110,6 +110,47 @@ describe('SQL route', () => {
     }
   });
 
+  const postText = async (payload: string, contentType: string, on = app) =>
+    on.inject({
+      method: 'POST',
+      url: '/api/v1/sql',
+      headers: { authorization: `Bearer ${await token(['admin'])}`, 'content-type': contentType },
+      payload,
+    });
+  const ONE = JSON.stringify({ query: 'SELECT 1 AS one' });
+
+  test('the body is read as JSON whatever its content type', async () => {
+    const answer = { columns: [{ name: 'one', type: 'INTEGER' }], rows: [[1]], truncated: false };
+    for (const type of ['application/x-www-form-urlencoded', 'text/plain', 'application/json']) {
+      const res = await postText(ONE, type);
+      assert.equal(res.statusCode, 200, `${type}: ${res.body}`);
+      assert.deepEqual(res.json(), answer, type);
+    }
+    const broken = await postText('query=SELECT+1', 'application/x-www-form-urlencoded');
+    assert.equal(broken.statusCode, 400);
+    assert.deepEqual(broken.json(), {
+      code: 'CCES_ERR_QUERY_INVALID',
+      message: `the body is not JSON: Unexpected token 'q', "query=SELECT+1" is not valid JSON`,
+    });
+  });
+
+  test('off, the route answers 404 whatever the body and its content type', async () => {
+    const disabled = {
+      code: 'CCES_ERR_SQL_DISABLED',
+      message: 'SQL is off; set "enable_sql": true in the API config',
+    };
+    for (const [body, type] of [
+      [ONE, 'application/x-www-form-urlencoded'],
+      [ONE, 'text/plain'],
+      ['not json', 'application/json'],
+      ['{"max_rows": 0}', 'application/json'],
+    ] as const) {
+      const res = await postText(body, type, off);
+      assert.equal(res.statusCode, 404, `${type} ${body}: ${res.body}`);
+      assert.deepEqual(res.json(), disabled, `${type} ${body}`);
+    }
+  });
+
   test('enabled without a jwt_public_key answers 403 saying that the key is missing', async () => {
     const open = await apiOver(opened.storage, { enableSql: true });
     try {
