@@ -16,7 +16,9 @@ Source (one of):
                            its storage must be duckdb)
   --token <jwt>            token for --url (Bearer)
   --duckdb <path>          a DuckDB database file of the store, opened read-only (the store
-                           holding it must be stopped: DuckDB locks the file)
+                           holding it must be stopped: DuckDB locks the file). A SQLite
+                           store's file is refused (exit 2); export it over the running
+                           store's API: GET /api/v1/events?format=csv
 
 What:
   --kind event|log         kind of records (default event)
@@ -26,7 +28,7 @@ What:
   --out <file>             output file; written in full, then renamed into place
 
 A progress bar goes to stderr when it is a terminal.
-Exit codes: 0 exported, 1 failed, 2 usage error.
+Exit codes: 0 exported, 1 failed, 2 usage error (a SQLite file for --duckdb too).
 `;
 
 /** Thrown for a command line that cannot work; exit code 2. */

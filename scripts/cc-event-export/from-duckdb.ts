@@ -3,13 +3,14 @@
  * own COPY statement (see plugins/storage/duckdb/export-file.ts), with DuckDB's query
  * progress on the bar.
  */
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { DuckDBInstance, DuckDBPendingResultState } from '@duckdb/node-api';
 import { buildCopySql } from '../../plugins/storage/duckdb/export-file.ts';
-import type { ExportArgs } from './args.ts';
+import { UsageError, type ExportArgs } from './args.ts';
 import type { Progress } from './progress.ts';
 
 const POLL_MS = 1;
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 
 /** Writes the export of `args` into `file`; resolves to the number of records written. */
 export async function exportFromDuckDb(
@@ -19,6 +20,14 @@ export async function exportFromDuckDb(
 ): Promise<number> {
   const path = args.duckdb!;
   if (!existsSync(path)) throw new Error(`no DuckDB database at ${path}`);
+  if (isSqliteFile(path)) {
+    throw new UsageError(
+      `${path} is a SQLite database, not DuckDB: --duckdb reads only the duckdb storage's ` +
+        'file, and --url needs a store on duckdb. Export from a SQLite store over its ' +
+        'running API: GET /api/v1/events?format=csv (or /api/v1/logs), at most 10000 ' +
+        'records a page, the next cursor in the X-Next-Cursor header',
+    );
+  }
   const instance = await openReadOnly(path);
   try {
     const conn = await instance.connect();
@@ -46,9 +55,34 @@ export async function exportFromDuckDb(
   }
 }
 
-async function openReadOnly(path: string): Promise<DuckDBInstance> {
+// DuckDB opens a file of another database by loading that database's extension, installing it
+// from the network first; a SQLite file is refused before that, and nothing is ever fetched.
+function isSqliteFile(path: string): boolean {
+  const head = Buffer.alloc(SQLITE_HEADER.length);
+  let fd: number | undefined;
   try {
-    return await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
+    fd = openSync(path, 'r');
+    return readSync(fd, head, 0, head.length, 0) === head.length && head.equals(SQLITE_HEADER);
+  } catch {
+    // Unreadable here (a folder, say): DuckDB's open reports it.
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * Opens `path` read-only, with DuckDB's automatic install and load of extensions off: an
+ * export needs none, and a file DuckDB takes for another database must not fetch one.
+ */
+export async function openReadOnly(path: string): Promise<DuckDBInstance> {
+  const config = {
+    access_mode: 'READ_ONLY',
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+  };
+  try {
+    return await DuckDBInstance.create(path, config);
   } catch (err) {
     const message = (err as Error).message.split('\n')[0]!;
     const hint = /lock/i.test(message)

@@ -35,7 +35,7 @@ export async function main(argv: string[], io: ExportIo): Promise<number> {
     return 0;
   } catch (err) {
     io.stderr.write(`cc-event-export: ${(err as Error).message}\n`);
-    return 1;
+    return err instanceof UsageError ? 2 : 1;
   }
 }
 

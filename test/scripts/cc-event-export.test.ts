@@ -18,6 +18,8 @@ import { buildRecord, type EventRecord } from '../../core/record.ts';
 import { buildRestApp } from '../../plugins/api/rest/server.ts';
 import type { HttpApp } from '../../plugins/shared/http/app.ts';
 import duckdbPlugin from '../../plugins/storage/duckdb/index.ts';
+import sqlitePlugin from '../../plugins/storage/sqlite/index.ts';
+import { openReadOnly } from '../../scripts/cc-event-export/from-duckdb.ts';
 import { main } from '../../scripts/cc-event-export/main.ts';
 
 const logger = pino({ level: 'silent' });
@@ -227,10 +229,48 @@ describe('cc-event-export from a DuckDB file', () => {
     assert.deepEqual(readdirSync(join(dir, 'data')), ['events.duckdb']);
   });
 
+  test('DuckDB may not install or load extensions on its own', async () => {
+    const instance = await openReadOnly(dbPath);
+    const conn = await instance.connect();
+    try {
+      const sql =
+        "SELECT current_setting('autoinstall_known_extensions')," +
+        " current_setting('autoload_known_extensions')";
+      assert.deepEqual((await conn.runAndReadAll(sql)).getRows(), [[false, false]]);
+    } finally {
+      conn.closeSync();
+      instance.closeSync();
+    }
+  });
+
   test('a missing database fails with exit 1', async () => {
     const r = await run(['--duckdb', join(dir, 'nope.duckdb'), '--out', join(dir, 'n.csv')]);
     assert.equal(r.code, 1);
     assert.equal(r.stderr, `cc-event-export: no DuckDB database at ${join(dir, 'nope.duckdb')}\n`);
+    assert.deepEqual(leftovers(), []);
+  });
+
+  test("a SQLite store's file is refused with exit 2 before DuckDB opens it", async () => {
+    const sqlite = (await sqlitePlugin.create(
+      { database_path: 'data/events.db' },
+      { name: 'sqlite', logger, configDir: dir },
+    )) as Storage;
+    await sqlite.open();
+    await sqlite.write(recordsOf(LINES));
+    await sqlite.close();
+    const path = join(dir, 'data', 'events.db');
+    const out = join(dir, 'from-sqlite.csv');
+    const r = await run(['--duckdb', path, '--out', out, '--format', 'csv']);
+    assert.deepEqual(r, {
+      code: 2,
+      stdout: '',
+      stderr:
+        `cc-event-export: ${path} is a SQLite database, not DuckDB: --duckdb reads only the ` +
+        "duckdb storage's file, and --url needs a store on duckdb. Export from a SQLite store " +
+        'over its running API: GET /api/v1/events?format=csv (or /api/v1/logs), at most 10000 ' +
+        'records a page, the next cursor in the X-Next-Cursor header\n',
+    });
+    assert.equal(existsSync(out), false);
     assert.deepEqual(leftovers(), []);
   });
 });
