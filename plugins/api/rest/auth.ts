@@ -72,15 +72,27 @@ function padded(text: string): string {
   return text.padEnd(text.length + ((4 - (text.length % 4)) % 4), '=');
 }
 
-/** The token from `Authorization: Bearer <t>` or `X-Auth-Token: <t>`. */
+/**
+ * The token from `Authorization: Bearer <t>` or `X-Auth-Token: <t>`. A Bearer header with more
+ * than one word after the scheme sent something, so without an X-Auth-Token it is refused as
+ * malformed (`CCES_ERR_AUTH_INVALID`) rather than as missing.
+ */
 function tokenOf(request: FastifyRequest): string {
   const auth = request.headers.authorization;
-  if (typeof auth === 'string') {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-    if (m) return m[1]!;
-  }
+  const words = typeof auth === 'string' ? auth.trim().split(/\s+/) : [];
+  const bearer = words.length >= 2 && words[0]!.toLowerCase() === 'bearer';
+  if (bearer && words.length === 2) return words[1]!;
+
   const x = request.headers['x-auth-token'];
   if (typeof x === 'string' && x.trim() !== '') return x.trim();
+  if (bearer) {
+    throw createError(
+      'CCES_ERR_AUTH_INVALID',
+      `the Authorization header is malformed: it holds ${words.length - 1} words after ` +
+        '"Bearer", where one token is expected ("Authorization: Bearer <token>")',
+      { words: words.length - 1 },
+    );
+  }
   throw createError(
     'CCES_ERR_AUTH_MISSING',
     'this route needs a JWT in "Authorization: Bearer <token>" or "X-Auth-Token: <token>"',

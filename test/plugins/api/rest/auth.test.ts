@@ -137,6 +137,24 @@ describe('JWT authentication', () => {
     }
   });
 
+  it('answers 401 invalid, not missing, to a Bearer header with more than one token', async () => {
+    const token = await sign();
+    for (const [header, words] of [
+      [`Bearer ${token} garbage`, 2],
+      [`Bearer ${token} ${token} x`, 3],
+    ] as const) {
+      const res = await request('GET', '/api/v1/events', { authorization: header });
+      assert.equal(res.statusCode, 401, header);
+      assert.equal(res.headers['www-authenticate'], 'Bearer');
+      assert.deepEqual(res.json(), {
+        code: 'CCES_ERR_AUTH_INVALID',
+        message:
+          `the Authorization header is malformed: it holds ${words} words after "Bearer", ` +
+          'where one token is expected ("Authorization: Bearer <token>")',
+      });
+    }
+  });
+
   it('answers 403 for a token whose roles hold neither api nor admin', async () => {
     const user = await sign({ roles: ['user'] });
     const res = await request('GET', '/api/v1/events', { authorization: `Bearer ${user}` });
