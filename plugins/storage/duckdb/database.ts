@@ -1,10 +1,10 @@
 /**
  * Opening and closing the DuckDB database: one instance, a writer and a reader connection.
  */
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { createError, hasCode } from '../../../core/errors.ts';
+import { makeDirs } from '../../../core/make-dirs.ts';
 import { firstLineOf, migrate } from './schema.ts';
 import { loadWriterState, STAGE_DDL, type WriterState } from './write-batch.ts';
 
@@ -45,7 +45,7 @@ export async function openDatabase(settings: DatabaseSettings): Promise<Database
   if (checkpointThreshold !== undefined) config.checkpoint_threshold = checkpointThreshold;
   const opened: { instance?: DuckDBInstance; conns: DuckDBConnection[] } = { conns: [] };
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    makeDirs(dirname(path));
     const instance = (opened.instance = await DuckDBInstance.create(path, config));
     const writer = await instance.connect();
     opened.conns.push(writer);

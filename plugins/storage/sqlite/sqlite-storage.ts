@@ -4,7 +4,7 @@
  * connection. With `writerThread` on, event and log batches go to a writer thread with its
  * own connection (see writer.ts); either way a write batch is one transaction.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
@@ -20,6 +20,7 @@ import type {
   WriteOutcome,
 } from '../../../core/contracts/storage.ts';
 import { createError } from '../../../core/errors.ts';
+import { makeDirs } from '../../../core/make-dirs.ts';
 import type { EventRecord, RecordKind } from '../../../core/record.ts';
 import { countSqlite } from './analytics.ts';
 import { Checkpointer, SAFETY_NET_PAGES } from './checkpointer.ts';
@@ -100,7 +101,7 @@ export class SqliteStorage implements Storage {
   async open(): Promise<void> {
     const { path, busyTimeoutMs, synchronous, cacheSize, logger } = this.#opts;
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      makeDirs(dirname(path));
       const db = new Database(path, { timeout: busyTimeoutMs });
       this.#db = db;
       db.pragma('journal_mode = WAL');

@@ -60,6 +60,21 @@ describe('DuckDbStorage', () => {
     assert.equal(await s.ready?.(), false);
   });
 
+  it('fails to open, instead of hanging, where the folder cannot be created', async () => {
+    // Node's recursive mkdir loops forever here: /proc/nonexistent is ENOENT, /proc EEXIST.
+    const s = await plugin.create(
+      { database_path: '/proc/nonexistent/x.duckdb' },
+      { name: 'storage', logger, configDir: dir },
+    );
+    await assert.rejects(s.open(), {
+      code: 'CCES_ERR_STORAGE_OPEN',
+      message:
+        'cannot open the DuckDB database /proc/nonexistent/x.duckdb: ' +
+        "ENOENT: no such file or directory, mkdir '/proc/nonexistent'",
+    });
+    await s.close();
+  });
+
   it('stores a batch, marks repeats within and across batches as duplicates', async () => {
     const a = rec(1);
     const b = rec(2);

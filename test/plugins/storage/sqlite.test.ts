@@ -241,6 +241,22 @@ describe('sqlite storage specifics', () => {
     });
   });
 
+  it('fails to open, instead of hanging, where the folder cannot be created', async () => {
+    // Node's recursive mkdir loops forever here: /proc/nonexistent is ENOENT, /proc EEXIST.
+    await assert.rejects(
+      openAt(root, { database_path: '/proc/nonexistent/x.db' }),
+      (err: { code?: string; message: string }) => {
+        assert.equal(err.code, 'CCES_ERR_STORAGE_OPEN');
+        assert.equal(
+          err.message,
+          'cannot open the SQLite database /proc/nonexistent/x.db: ' +
+            "ENOENT: no such file or directory, mkdir '/proc/nonexistent'",
+        );
+        return true;
+      },
+    );
+  });
+
   it('refuses a database newer than this code', async () => {
     const dir = join(root, 'newer');
     const first = await openAt(dir);
