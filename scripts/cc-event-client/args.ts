@@ -13,9 +13,9 @@ Send one event or log:
   --log <payload>          send a log; payload "-" reads stdin
   --file <path>            read the payload from a file ("-" is stdin); with --kind
   --kind event|log         kind of a --file payload (default event)
-  --tag <key=value>        a tag (repeatable)
-  --cluster <name>         cluster tag
-  --hostname <name>        hostname tag
+  --tag <key=value>        a tag (repeatable; a key given twice must have one value)
+  --cluster <name>         cluster tag (same as --tag cluster=<name>)
+  --hostname <name>        hostname tag (same as --tag hostname=<name>)
   --time <int>             timestamp in --precision units (default now)
   --precision s|ms|us|ns   timestamp precision (default ns)
   --print                  print the encoded line and exit without sending
@@ -35,7 +35,8 @@ Exit codes:
   0  sent, and every entry accepted (--print: printed)
   1  not sent (server away, file unreadable), or entries refused; with --send-file
      over NATS, entries malformed here (the store will refuse them) count as refused
-  2  usage error: a command line that cannot work, such as a missing or empty value
+  2  usage error: a command line that cannot work, such as a missing or empty value,
+     or a tag given two different values
 `;
 
 /** Thrown for a command line that cannot work; exit code 2. */
@@ -117,8 +118,10 @@ export function parseClientArgs(argv: string[]): ClientArgs {
     http: v.http,
     token: v.token,
   };
-  if (v.cluster !== undefined) args.tags.cluster = nonEmpty(v.cluster, '--cluster');
-  if (v.hostname !== undefined) args.tags.hostname = nonEmpty(v.hostname, '--hostname');
+  if (v.cluster !== undefined) addTag(args.tags, 'cluster', nonEmpty(v.cluster, '--cluster'));
+  if (v.hostname !== undefined) {
+    addTag(args.tags, 'hostname', nonEmpty(v.hostname, '--hostname'));
+  }
   if (v.time !== undefined) args.time = parseTime(v.time);
   if (args.help) return args;
   pickPayload(args, v);
@@ -170,9 +173,19 @@ function parseTags(list: string[]): Record<string, string> {
   for (const t of list) {
     const eq = t.indexOf('=');
     if (eq <= 0 || eq === t.length - 1) throw new UsageError(`--tag "${t}" is not key=value`);
-    tags[t.slice(0, eq)] = t.slice(eq + 1);
+    addTag(tags, t.slice(0, eq), t.slice(eq + 1));
   }
   return tags;
+}
+
+// A tag given twice (two --tag, or --tag and --cluster/--hostname) must agree: keeping either
+// value would drop the other without a word.
+function addTag(tags: Record<string, string>, key: string, value: string): void {
+  const had = tags[key];
+  if (had !== undefined && had !== value) {
+    throw new UsageError(`tag "${key}" is given twice, as "${had}" and as "${value}"`);
+  }
+  tags[key] = value;
 }
 
 function nonEmpty(value: string, flag: string): string {

@@ -179,6 +179,36 @@ describe('cc-event-client --print', () => {
   });
 });
 
+describe('cc-event-client tags given twice', () => {
+  const EV = ['--name', 'm', '--event', 'x', '--time', '5', '--print'];
+
+  it('exits 2 naming the tag and both values when they differ', async () => {
+    const cases: [string[], string][] = [
+      [
+        ['--tag', 'cluster=viaTag', '--cluster', 'tc'],
+        'tag "cluster" is given twice, as "viaTag" and as "tc"',
+      ],
+      [
+        ['--hostname', 'b', '--tag', 'hostname=a'],
+        'tag "hostname" is given twice, as "a" and as "b"',
+      ],
+      [['--tag', 'rack=r1', '--tag', 'rack=r2'], 'tag "rack" is given twice, as "r1" and as "r2"'],
+    ];
+    for (const [tags, reason] of cases) {
+      const r = await client([...EV, ...tags]);
+      assert.equal(r.code, 2, tags.join(' '));
+      assert.equal(r.stdout, '');
+      assert.ok(r.stderr.startsWith(`cc-event-client: ${reason}\n\nUsage:`), r.stderr);
+    }
+  });
+
+  it('takes the same value twice', async () => {
+    const tags = ['--tag', 'cluster=c1', '--cluster', 'c1', '--tag', 'rack=r1', '--tag', 'rack=r1'];
+    const r = await client([...EV, ...tags]);
+    assert.deepEqual(r, { code: 0, stdout: 'm,cluster=c1,rack=r1 event="x" 5\n', stderr: '' });
+  });
+});
+
 describe('cc-event-client --help and unknown options', () => {
   it('prints the usage with exit 0, and exits 2 for an unknown option', async () => {
     const help = await client(['--help']);
@@ -190,7 +220,8 @@ describe('cc-event-client --help and unknown options', () => {
           '  0  sent, and every entry accepted (--print: printed)\n' +
           '  1  not sent (server away, file unreadable), or entries refused; with --send-file\n' +
           '     over NATS, entries malformed here (the store will refuse them) count as refused\n' +
-          '  2  usage error: a command line that cannot work, such as a missing or empty value\n',
+          '  2  usage error: a command line that cannot work, such as a missing or empty value,\n' +
+          '     or a tag given two different values\n',
       ),
       help.stdout,
     );
