@@ -97,8 +97,7 @@ export function toStorageQuery(kind: RecordKind, q: RecordQueryString): StorageQ
 export function parseTime(text: string, precision: keyof typeof FACTOR, param: string): bigint {
   const t = readTime(text, precision);
   if (t !== undefined && t >= INT64_MIN && t <= INT64_MAX) return t;
-  const why =
-    t === undefined ? unreadable(text, precision) : 'is out of range (years 1677 to 2262)';
+  const why = t === undefined ? unreadable(text, precision) : outOfRange(text, precision);
   throw createError('CCES_ERR_QUERY_INVALID', `${param}: "${text}" ${why}`, { param, value: text });
 }
 
@@ -118,13 +117,21 @@ export function refuseInvertedRange<T extends bigint | number>(
 }
 
 function readTime(text: string, precision: keyof typeof FACTOR): bigint | undefined {
-  if (/^-?\d{1,20}$/.test(text)) return BigInt(text) * FACTOR[precision];
-  const dec = /^(-?)(\d{1,12})\.(\d{1,9})$/.exec(text);
+  if (/^-?\d+$/.test(text)) return BigInt(text) * FACTOR[precision];
+  const dec = /^(-?)(\d+)\.(\d{1,9})$/.exec(text);
   if (dec && precision === 's') {
     const ns = BigInt(dec[2]!) * FACTOR.s + BigInt(dec[3]!.padEnd(9, '0'));
     return dec[1] === '-' ? -ns : ns;
   }
   return parseRfc3339(text);
+}
+
+// Stored times are int64 ns; a Unix time is told the bounds in its own unit.
+function outOfRange(text: string, precision: keyof typeof FACTOR): string {
+  const years = '(years 1677 to 2262)';
+  if (!/^-?\d+(\.\d+)?$/.test(text)) return `is out of range ${years}`;
+  const [min, max] = [INT64_MIN / FACTOR[precision], INT64_MAX / FACTOR[precision]];
+  return `is out of range: Unix times in ${precision} run from ${min} to ${max} ${years}`;
 }
 
 function unreadable(text: string, precision: string): string {

@@ -168,7 +168,22 @@ describe('GET /api/v1/events and /api/v1/logs', () => {
       ],
       [
         'to=1735732802500000001&precision=ms',
-        'to: "1735732802500000001" is out of range (years 1677 to 2262)',
+        'to: "1735732802500000001" is out of range: Unix times in ms run from ' +
+          '-9223372036854 to 9223372036854 (years 1677 to 2262)',
+      ],
+      [
+        'from=99999999999999999999999',
+        'from: "99999999999999999999999" is out of range: Unix times in s run from ' +
+          '-9223372036 to 9223372036 (years 1677 to 2262)',
+      ],
+      [
+        'from=-99999999999999.5',
+        'from: "-99999999999999.5" is out of range: Unix times in s run from ' +
+          '-9223372036 to 9223372036 (years 1677 to 2262)',
+      ],
+      [
+        'from=1000-01-01T00:00:00Z',
+        'from: "1000-01-01T00:00:00Z" is out of range (years 1677 to 2262)',
       ],
       ['order=up', 'querystring/order must be one of asc, desc'],
       ['hostnme=n1', 'querystring: unknown parameter "hostnme"'],
