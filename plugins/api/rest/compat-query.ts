@@ -7,7 +7,8 @@
  * (`from` after `to` is a 400, as on the GET routes, where the original answered nothing);
  * every field but `cluster` may be left out. Events and logs both answer. An unknown key,
  * at the top or in a query, is a 400 that names its path, as the GET routes refuse unknown
- * parameters: the original ignored them, so a misspelt filter matched everything.
+ * parameters: the original ignored them, so a misspelt filter matched everything. A request
+ * and its answer are bounded (see {@link COMPAT_LIMITS}).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
@@ -19,9 +20,6 @@ import { createError } from '../../../core/errors.ts';
 import type { StoredRecord } from '../../../core/record.ts';
 import { refuseInvertedRange } from './record-query.ts';
 import { ErrorSchema, type RouteDeps } from './route-deps.ts';
-
-/** Most entries one block holds; beyond it the block carries an error and the first ones. */
-export const MAX_BLOCK_ENTRIES = 100_000;
 
 const PAGE = 10_000;
 
@@ -133,59 +131,111 @@ async function refuseUnknownKeys(request: FastifyRequest): Promise<void> {
   throw createError('CCES_ERR_QUERY_INVALID', message, { param: hit.key, value: hit.name });
 }
 
-async function answer(storage: Storage, req: ApiQueryRequest) {
+/** Bounds of one answer; see {@link COMPAT_LIMITS}. */
+export interface CompatLimits {
+  /** Blocks one request may ask for: its queries (with for-all-nodes) times their type-ids. */
+  blocks: number;
+  /** Entries one answer holds over all its blocks. */
+  entries: number;
+}
+
+/**
+ * A request naming thousands of type-ids, or matching millions of entries, must neither
+ * hold the thread nor the memory of the store: more blocks are a 400, and an answer stops at
+ * 100,000 entries, the blocks cut short saying so.
+ */
+export const COMPAT_LIMITS: CompatLimits = { blocks: 1_000, entries: 100_000 };
+
+/**
+ * Answers a request: one storage read per query and kind, all its type-ids at once (a read
+ * per type-id scanned the cluster's records once per id), split into blocks afterwards.
+ * Storage is read in pages with the event loop served between them, so that ingest, health
+ * checks and shutdown go on during a long answer.
+ */
+export async function answer(
+  storage: Storage,
+  req: ApiQueryRequest,
+  limits: CompatLimits = COMPAT_LIMITS,
+) {
   refuseInvertedRange(req.from, req.to);
   const extra = (req['for-all-nodes'] ?? []).map((event): ApiQuery => ({ event }));
   const queries = [...(req.queries ?? []), ...extra];
+  const blocks = queries.reduce((n, q) => n + (nonEmpty(q['type-ids'])?.length ?? 1), 0);
+  if (blocks > limits.blocks) {
+    const message =
+      `body: at most ${limits.blocks} blocks (queries times their type-ids), ` +
+      `found ${blocks}; split the request`;
+    throw createError('CCES_ERR_QUERY_INVALID', message, { param: 'body' });
+  }
+  const span = { from: req.from ?? 0, to: req.to ?? 0 };
+  const cutShort =
+    `more than ${limits.entries} results in this answer; ` +
+    'the blocks are cut short, narrow the query';
+  let room = limits.entries;
   const results: Block[][] = [];
   for (const q of queries) {
-    const blocks: Block[] = [];
     const typeIds = nonEmpty(q['type-ids']);
-    for (const typeId of typeIds ?? [undefined]) blocks.push(await block(storage, req, q, typeId));
-    results.push(blocks);
+    const { records, cut } = await read(storage, filterOf(req, q, typeIds), room);
+    room -= records.length;
+    const block = (data: StoredRecord[]): Block =>
+      cut
+        ? { ...span, data: data.map(entry), error: cutShort }
+        : { ...span, data: data.map(entry) };
+    if (typeIds === undefined) {
+      results.push([block(records)]);
+      continue;
+    }
+    const byId = new Map<string, StoredRecord[]>();
+    for (const r of records) {
+      const id = r.tags['type-id']!;
+      const list = byId.get(id);
+      if (list) list.push(r);
+      else byId.set(id, [r]);
+    }
+    results.push(typeIds.map((id) => block(byId.get(id) ?? [])));
   }
   return extra.length > 0 ? { queries, results } : { results };
 }
 
-async function block(storage: Storage, req: ApiQueryRequest, q: ApiQuery, typeId?: string) {
-  const filter: Omit<StorageQuery, 'kind' | 'limit' | 'order'> = { clusters: [req.cluster] };
+type Filter = Omit<StorageQuery, 'kind' | 'limit' | 'order'>;
+
+function filterOf(req: ApiQueryRequest, q: ApiQuery, typeIds: string[] | undefined): Filter {
+  const filter: Filter = { clusters: [req.cluster] };
   if (q.event) filter.names = [q.event];
   if (q.host) filter.hostnames = [q.host];
   if (q.type) filter.types = [q.type];
   if (q.subtype) filter.stypes = [q.subtype];
-  if (typeId !== undefined) filter.typeIds = [typeId];
+  if (typeIds) filter.typeIds = [...new Set(typeIds)];
   const stypeIds = nonEmpty(q['subtype-ids']);
   if (stypeIds) filter.stypeIds = stypeIds;
   if (req.from !== undefined) filter.from = BigInt(req.from) * 1_000_000_000n;
   if (req.to !== undefined) filter.to = (BigInt(req.to) + 1n) * 1_000_000_000n;
-
-  const [events, logs] = await Promise.all([
-    readAll(storage, { ...filter, kind: 'event' }),
-    readAll(storage, { ...filter, kind: 'log' }),
-  ]);
-  const records = merge(events, logs);
-  const out: Block = {
-    from: req.from ?? 0,
-    to: req.to ?? 0,
-    data: records.slice(0, MAX_BLOCK_ENTRIES).map(entry),
-  };
-  if (records.length > MAX_BLOCK_ENTRIES) {
-    const n = MAX_BLOCK_ENTRIES;
-    out.error = `more than ${n} results; the first ${n} are shown, narrow the query`;
-  }
-  return out;
+  return filter;
 }
 
-/** Reads one kind in ascending order, at most one entry past the block limit. */
-async function readAll(storage: Storage, q: Omit<StorageQuery, 'limit' | 'order'>) {
+/** Events and logs of `filter`, oldest first, at most `room`; `cut` when there were more. */
+async function read(storage: Storage, filter: Filter, room: number) {
+  const [events, logs] = await Promise.all([
+    readKind(storage, { ...filter, kind: 'event' }, room + 1),
+    readKind(storage, { ...filter, kind: 'log' }, room + 1),
+  ]);
+  const records = merge(events, logs);
+  return { records: records.slice(0, room), cut: records.length > room };
+}
+
+/** Reads one kind in ascending order, at most `max` records. */
+async function readKind(storage: Storage, q: Omit<StorageQuery, 'limit' | 'order'>, max: number) {
   const out: StoredRecord[] = [];
   let after: StorageQuery['after'];
-  do {
-    const limit = Math.min(PAGE, MAX_BLOCK_ENTRIES + 1 - out.length);
+  while (out.length < max) {
+    // A synchronous storage (SQLite) answers without giving the event loop a turn.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const limit = Math.min(PAGE, max - out.length);
     const page = await storage.query({ ...q, order: 'asc', limit, after });
-    out.push(...page.records);
+    for (const r of page.records) out.push(r);
     after = page.next;
-  } while (after !== undefined && out.length <= MAX_BLOCK_ENTRIES);
+    if (after === undefined) break;
+  }
   return out;
 }
 

@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { answer } from '../../../../plugins/api/rest/compat-query.ts';
 import { makeApi, type ApiFixture } from './fixture.ts';
 
 const INPUT = [
@@ -189,6 +190,99 @@ describe('GET and POST /api/query/ (the original query contract)', () => {
         message: 'from (1735732806) must not be after to (1735732805)',
       });
     }
+  });
+
+  it('answers 400 for more than 1000 blocks, counting type-ids and for-all-nodes', async () => {
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => String(i));
+    const ok = { cluster: 'alpha', queries: [{ 'type-ids': ids(998) }], 'for-all-nodes': ['a'] };
+    const taken = await query({ ...ok, queries: [...ok.queries, {}] });
+    assert.equal(taken.statusCode, 200);
+    assert.equal(taken.json().results.length, 3);
+    const cases: [unknown, number][] = [
+      [{ cluster: 'alpha', queries: [{ 'type-ids': ids(40_000) }] }, 40_000],
+      [{ ...ok, queries: [...ok.queries, { 'type-ids': ['1', '2'] }] }, 1001],
+    ];
+    for (const [body, found] of cases) {
+      const res = await query(body);
+      assert.equal(res.statusCode, 400);
+      assert.deepEqual(res.json(), {
+        code: 'CCES_ERR_QUERY_INVALID',
+        message:
+          'body: at most 1000 blocks (queries times their type-ids), ' +
+          `found ${found}; split the request`,
+      });
+    }
+  });
+
+  it('reads the type-ids of a query at once and splits them into blocks', async () => {
+    const q = { event: 'job', 'type-ids': ['1', '0', '7', '1'] };
+    const res = await query({ cluster: 'alpha', queries: [q, { type: 'socket' }] });
+    const span = { from: 0, to: 0 };
+    assert.deepEqual(res.json(), {
+      results: [
+        [
+          { ...span, data: [A1] },
+          { ...span, data: [A0, A2, S3, S4] },
+          { ...span, data: [] },
+          { ...span, data: [A1] },
+        ],
+        [{ ...span, data: [S3, S4] }],
+      ],
+    });
+  });
+
+  it('stops an answer at its entry limit, the blocks cut short saying so', async () => {
+    const req = { cluster: 'alpha', queries: [{ 'type-ids': ['0', '1'] }, { host: 'n1' }, {}] };
+    const out = await answer(f.storage, req, { blocks: 10, entries: 4 });
+    const span = { from: 0, to: 0 };
+    const error = 'more than 4 results in this answer; the blocks are cut short, narrow the query';
+    assert.deepEqual(JSON.parse(JSON.stringify(out)), {
+      results: [
+        [
+          { ...span, data: [A0, A2, S3], error },
+          { ...span, data: [A1], error },
+        ],
+        [{ ...span, data: [], error }],
+        [{ ...span, data: [], error }],
+      ],
+    });
+    const fits = await answer(
+      f.storage,
+      { cluster: 'alpha', queries: [{ host: 'n2' }] },
+      {
+        blocks: 1,
+        entries: 1,
+      },
+    );
+    assert.deepEqual(JSON.parse(JSON.stringify(fits)), {
+      results: [[{ from: 0, to: 0, data: [A2] }]],
+    });
+  });
+
+  it('serves other requests while a long answer is read', async () => {
+    await f.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = f.app.server.address() as { port: number };
+    const url = `http://127.0.0.1:${port}`;
+    const storage = f.storage;
+    const query = storage.query.bind(storage);
+    const done: string[] = [];
+    let health: Promise<void> | undefined;
+    // The health check is sent once the answer has started reading.
+    storage.query = (q) => {
+      health ??= fetch(`${url}/healthz`).then((res) => {
+        done.push(`healthz ${res.status}`);
+      });
+      return query(q);
+    };
+    try {
+      const body = JSON.stringify({ cluster: 'alpha', queries: Array(1000).fill({}) });
+      const res = await fetch(`${url}/api/query/`, { method: 'POST', body });
+      done.push(`query ${res.status}`);
+      await health;
+    } finally {
+      storage.query = query;
+    }
+    assert.deepEqual(done, ['healthz 200', 'query 200']);
   });
 
   it('takes null queries and for-all-nodes as not given', async () => {
