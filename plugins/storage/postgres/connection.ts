@@ -3,6 +3,7 @@
  * `username`, `password`, `flags`, `connection_timeout`) or a `connection_string`, turned
  * into node-postgres pool settings and into a description that is safe to log.
  */
+import { userInfo } from 'node:os';
 import pg from 'pg';
 import { Type, type Static } from 'typebox';
 import { parseDurationMs } from '../../../core/duration.ts';
@@ -124,9 +125,10 @@ function timeoutOf(value: number | string): number {
 function partsUrl(cfg: PostgresConfig, flags: Map<string, string>): string {
   const server = cfg.server ?? 'localhost';
   const port = Number(cfg.port ?? 5432);
+  const user = cfg.username || defaultUser();
   let auth = '';
-  if (cfg.username) {
-    auth = encodeURIComponent(cfg.username);
+  if (user) {
+    auth = encodeURIComponent(user);
     if (cfg.password) auth += `:${encodeURIComponent(cfg.password)}`;
     auth += '@';
   }
@@ -143,6 +145,19 @@ function partsUrl(cfg: PostgresConfig, flags: Map<string, string>): string {
   for (const [k, v] of flags) if (k !== 'connect_timeout') query.set(k, v);
   const qs = query.size > 0 ? `?${query.toString()}` : '';
   return `postgresql://${auth}${authority}/${encodeURIComponent(cfg.database_path ?? '')}${qs}`;
+}
+
+// pg falls back to PGUSER, then to the USER it read when loaded; under systemd without
+// User= or in a container neither may be set, and the server then refuses the connection.
+// The OS account needs no environment. userInfo() throws for a uid without a passwd entry.
+function defaultUser(): string | undefined {
+  const env = process.env.PGUSER || process.env.USER;
+  if (env) return env;
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
+  }
 }
 
 // pg's own parsing (through a client that never connects) tells where it will connect,

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { userInfo } from 'node:os';
 import { Writable } from 'node:stream';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -26,6 +27,32 @@ import { labels, rec } from '../../storage/records.ts';
 
 const skip = await postgresSkip();
 const SECRET = 'pa55-w0rd-never-logged';
+
+/**
+ * Runs `fn` with PGUSER and USER set as given (deleted when undefined), and with pg's
+ * default user, which pg read from USER when it was loaded, cleared as if USER had never
+ * been set; restores all three afterwards.
+ */
+async function withUserEnv<T>(
+  vars: { PGUSER?: string; USER?: string },
+  fn: () => T | Promise<T>,
+): Promise<T> {
+  const saved = { PGUSER: process.env.PGUSER, USER: process.env.USER, pg: pg.defaults.user };
+  const set = (name: 'PGUSER' | 'USER', value: string | undefined) => {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  };
+  set('PGUSER', vars.PGUSER);
+  set('USER', vars.USER);
+  pg.defaults.user = undefined;
+  try {
+    return await fn();
+  } finally {
+    set('PGUSER', saved.PGUSER);
+    set('USER', saved.USER);
+    pg.defaults.user = saved.pg;
+  }
+}
 
 /** A logger whose lines are kept for inspection. */
 function capturingLogger() {
@@ -95,6 +122,27 @@ describe('postgres config', () => {
       ],
     );
     assert.throws(() => parseFlags(['nonsense']), { code: 'CCES_ERR_CONFIG_INVALID' });
+  });
+
+  it('defaults username to PGUSER, else USER, else the OS account', async () => {
+    const userOf = () => connectionSettings({ database_path: 'd' }).target.user;
+    const os = userInfo().username;
+    assert.deepEqual(
+      [
+        await withUserEnv({ PGUSER: 'pg-user', USER: 'env-user' }, userOf),
+        await withUserEnv({ USER: 'env-user' }, userOf),
+        await withUserEnv({}, userOf),
+        await withUserEnv({}, () => {
+          const s = connectionSettings({ database_path: 'd', username: 'cces' });
+          return s.target.user;
+        }),
+      ],
+      ['pg-user', 'env-user', os, 'cces'],
+    );
+    const url = await withUserEnv({}, () => {
+      return connectionSettings({ server: 'h', database_path: 'd', password: 'pw' }).pool;
+    });
+    assert.equal(url.connectionString, `postgresql://${encodeURIComponent(os)}:pw@h:5432/d`);
   });
 
   it('takes a connection_string alone, and a socket folder as server', () => {
@@ -425,6 +473,32 @@ describe('postgres storage', { skip }, () => {
     } finally {
       proxy.close();
     }
+  });
+
+  it('opens and writes as the OS account without username, PGUSER or USER', async () => {
+    const config = {
+      server: SHARED.host,
+      port: SHARED.port,
+      database_path: db.name,
+      schema: 'os_user',
+    };
+    const logger = createLogger({ level: 'silent' });
+    const s = await withUserEnv({}, async () => {
+      const storage = await plugin.create(config, { name: 'storage', logger, configDir: '/' });
+      await storage.open();
+      opened.push(storage as PostgresStorage);
+      return storage;
+    });
+    const out = await s.write([
+      rec('event', 'ev', { cluster: 'c', label: 'as-os-user' }, 'x', at(today)),
+    ]);
+    assert.deepEqual(out, [{ status: 'stored' }]);
+    const page = await s.query({ kind: 'event', order: 'asc', limit: 10 });
+    assert.deepEqual(labels(page), ['as-os-user']);
+    const owner = await db.exec(
+      `SELECT tableowner FROM pg_tables WHERE schemaname = 'os_user' AND tablename = 'events'`,
+    );
+    assert.deepEqual(owner.rows, [{ tableowner: userInfo().username }]);
   });
 
   it('says why it cannot open: no such database, or no server on the port', async () => {
