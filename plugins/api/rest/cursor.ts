@@ -4,6 +4,8 @@
  */
 import { createError } from '../../../core/errors.ts';
 
+const NEXT_CURSOR = 'the next_cursor of a previous answer';
+
 /** A position in (time, id) order. */
 export interface Position {
   time: bigint;
@@ -15,10 +17,13 @@ export function encodeCursor(p: Position): string {
   return Buffer.from(`t${p.time}:${p.id}`).toString('base64url');
 }
 
-/** Decodes a record position; throws `CCES_ERR_QUERY_INVALID`. */
-export function decodeCursor(text: string): Position {
+/**
+ * Decodes a record position; throws `CCES_ERR_QUERY_INVALID` naming `source`, where the text
+ * came from (a parameter or header), and saying what to `pass` instead.
+ */
+export function decodeCursor(text: string, source = 'cursor', pass = NEXT_CURSOR): Position {
   const m = /^t(-?\d{1,20}):(\d{1,20})$/.exec(decoded(text));
-  if (!m) throw invalid();
+  if (!m) throw invalid(source, pass);
   return { time: BigInt(m[1]!), id: BigInt(m[2]!) };
 }
 
@@ -40,9 +45,6 @@ function decoded(text: string): string {
     : '';
 }
 
-function invalid() {
-  return createError(
-    'CCES_ERR_QUERY_INVALID',
-    'cursor is not valid; pass the next_cursor of a previous answer unchanged',
-  );
+function invalid(source = 'cursor', pass = NEXT_CURSOR) {
+  return createError('CCES_ERR_QUERY_INVALID', `${source} is not valid; pass ${pass} unchanged`);
 }

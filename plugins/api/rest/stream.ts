@@ -8,7 +8,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type TSchema } from 'typebox';
 import type { RecordKind } from '../../../core/record.ts';
-import { decodeCursor } from './cursor.ts';
+import { decodeCursor, type Position } from './cursor.ts';
 import { LiveTail, type TailLimits } from './live-tail.ts';
 import {
   MAX_KEYED_FILTERS,
@@ -76,9 +76,7 @@ export function registerStreamRoutes(
         const q = request.query as Record<string, unknown>;
         const { last_event_id: lastId, token: _token, ...filters } = q;
         const query = toStorageQuery(kind as RecordKind, filters as RecordQueryString);
-        const header = request.headers['last-event-id'];
-        const resume = typeof header === 'string' && header !== '' ? header : lastId;
-        const cursor = typeof resume === 'string' ? decodeCursor(resume) : undefined;
+        const cursor = resumeCursor(request.headers['last-event-id'], lastId);
 
         const tail = new LiveTail(reply.raw, ctx.storage, query, cursor, limits);
         tails.add(tail);
@@ -91,6 +89,15 @@ export function registerStreamRoutes(
       },
     });
   }
+}
+
+/** Where to resume: the `Last-Event-ID` header, else `?last_event_id=`, each named if bad. */
+function resumeCursor(header: unknown, param: unknown): Position | undefined {
+  const pass = 'the id: of an event this stream sent';
+  if (typeof header === 'string' && header !== '') {
+    return decodeCursor(header, 'the Last-Event-ID header', pass);
+  }
+  return typeof param === 'string' ? decodeCursor(param, 'last_event_id', pass) : undefined;
 }
 
 /** Takes `?token=` as `X-Auth-Token` unless the request carries a token header already. */

@@ -111,6 +111,25 @@ describe('GET /api/v1/events/stream', () => {
     assert.equal(cursor.json().code, 'CCES_ERR_QUERY_INVALID');
   });
 
+  it('names the Last-Event-ID header or last_event_id when the resume point is bad', async () => {
+    const pass = 'is not valid; pass the id: of an event this stream sent unchanged';
+    const header = await f.app.inject({
+      url: '/api/v1/events/stream?last_event_id=garbage',
+      headers: { 'last-event-id': 'nonsense!' },
+    });
+    assert.equal(header.statusCode, 400);
+    assert.deepEqual(header.json(), {
+      code: 'CCES_ERR_QUERY_INVALID',
+      message: `the Last-Event-ID header ${pass}`,
+    });
+    const param = await f.app.inject({ url: '/api/v1/logs/stream?last_event_id=garbage' });
+    assert.equal(param.statusCode, 400);
+    assert.deepEqual(param.json(), {
+      code: 'CCES_ERR_QUERY_INVALID',
+      message: `last_event_id ${pass}`,
+    });
+  });
+
   it('answers 400 for more than 100 tag filters', async () => {
     const tags = Array.from({ length: 999 }, (_, i) => `tag.k${i}=v`).join('&');
     const res = await f.app.inject({ url: `/api/v1/events/stream?${tags}` });
