@@ -18,6 +18,7 @@ import { listNames } from '../../../core/config/problem.ts';
 import type { Storage, StorageQuery } from '../../../core/contracts/storage.ts';
 import { createError } from '../../../core/errors.ts';
 import type { StoredRecord } from '../../../core/record.ts';
+import { acceptJsonBodies } from '../../shared/http/body.ts';
 import { refuseInvertedRange } from './record-query.ts';
 import { ErrorSchema, type RouteDeps } from './route-deps.ts';
 
@@ -90,16 +91,7 @@ type Block = Static<typeof BlockSchema>;
 export function registerCompatQuery({ app, ctx, authenticate }: RouteDeps): void {
   app.register(async (child: FastifyInstance) => {
     // The original reads the body as JSON whatever its content type (curl -d sends a form type).
-    child.removeAllContentTypeParsers();
-    child.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
-      try {
-        done(null, dropNulls(JSON.parse(body as string)));
-      } catch (err) {
-        done(
-          createError('CCES_ERR_QUERY_INVALID', `the body is not JSON: ${(err as Error).message}`),
-        );
-      }
-    });
+    acceptJsonBodies(child, dropNulls);
     child.route({
       method: ['GET', 'POST'],
       url: '/api/query',

@@ -31,13 +31,17 @@ export function acceptRawBodies(app: FastifyInstance): void {
 /**
  * Makes every content type arrive parsed as JSON in the given (encapsulated) Fastify context,
  * as the original's JSON routes read them: curl -d sends a form type, others send text/plain.
- * A body that is not JSON is a `CCES_ERR_QUERY_INVALID` (400) naming the parse error.
+ * A body that is not JSON is a `CCES_ERR_QUERY_INVALID` (400) naming the parse error;
+ * `transform` rewrites a parsed body before validation.
  */
-export function acceptJsonBodies(app: FastifyInstance): void {
+export function acceptJsonBodies(
+  app: FastifyInstance,
+  transform: (body: unknown) => unknown = (body) => body,
+): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
     try {
-      done(null, JSON.parse(body as string));
+      done(null, transform(JSON.parse(body as string)));
     } catch (err) {
       const message = `the body is not JSON: ${(err as Error).message}`;
       done(createError('CCES_ERR_QUERY_INVALID', message, {}, err));
