@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 /**
  * Creates `dir` and its missing parents, one level at a time from the nearest ancestor
  * that exists, and throws the first error (such as ENOENT, EACCES or ENOTDIR) as `mkdir`
- * gave it. A `dir` that exists already is left as it is.
+ * gave it. A `dir` that exists already as a folder is left as it is; as a file, it is EEXIST.
  *
  * `mkdirSync(dir, { recursive: true })` is not used: where a parent answers ENOENT while
  * its own parent answers EEXIST, as under /proc, it retries forever at full CPU, and the
@@ -19,6 +19,9 @@ export function makeDirs(dir: string): void {
     missing.push(at);
     if (dirname(at) === at) break;
   }
+
+  // A file where the folder should be: mkdir says so (EEXIST) rather than a later open.
+  if (missing.length === 0 && !isDirectory(resolve(dir))) mkdirSync(resolve(dir));
 
   for (const level of missing.reverse()) {
     try {
