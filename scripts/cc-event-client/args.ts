@@ -76,8 +76,9 @@ const OPTIONS = {
   file: { type: 'string' },
   kind: { type: 'string' },
   tag: { type: 'string', multiple: true },
-  cluster: { type: 'string' },
-  hostname: { type: 'string' },
+  // Repeatable so that two different values are refused rather than the last one kept.
+  cluster: { type: 'string', multiple: true },
+  hostname: { type: 'string', multiple: true },
   time: { type: 'string' },
   precision: { type: 'string' },
   'send-file': { type: 'string' },
@@ -118,10 +119,8 @@ export function parseClientArgs(argv: string[]): ClientArgs {
     http: v.http,
     token: v.token,
   };
-  if (v.cluster !== undefined) addTag(args.tags, 'cluster', nonEmpty(v.cluster, '--cluster'));
-  if (v.hostname !== undefined) {
-    addTag(args.tags, 'hostname', nonEmpty(v.hostname, '--hostname'));
-  }
+  for (const c of v.cluster ?? []) addTag(args.tags, 'cluster', nonEmpty(c, '--cluster'));
+  for (const h of v.hostname ?? []) addTag(args.tags, 'hostname', nonEmpty(h, '--hostname'));
   if (v.time !== undefined) args.time = parseTime(v.time);
   if (args.help) return args;
   pickPayload(args, v);

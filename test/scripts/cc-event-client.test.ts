@@ -193,6 +193,11 @@ describe('cc-event-client tags given twice', () => {
         'tag "hostname" is given twice, as "a" and as "b"',
       ],
       [['--tag', 'rack=r1', '--tag', 'rack=r2'], 'tag "rack" is given twice, as "r1" and as "r2"'],
+      [['--cluster', 'a', '--cluster', 'b'], 'tag "cluster" is given twice, as "a" and as "b"'],
+      [
+        ['--hostname', 'n1', '--hostname', 'n2'],
+        'tag "hostname" is given twice, as "n1" and as "n2"',
+      ],
     ];
     for (const [tags, reason] of cases) {
       const r = await client([...EV, ...tags]);
@@ -203,7 +208,8 @@ describe('cc-event-client tags given twice', () => {
   });
 
   it('takes the same value twice', async () => {
-    const tags = ['--tag', 'cluster=c1', '--cluster', 'c1', '--tag', 'rack=r1', '--tag', 'rack=r1'];
+    const tags = ['--tag', 'cluster=c1', '--cluster', 'c1', '--cluster', 'c1'];
+    tags.push('--tag', 'rack=r1', '--tag', 'rack=r1');
     const r = await client([...EV, ...tags]);
     assert.deepEqual(r, { code: 0, stdout: 'm,cluster=c1,rack=r1 event="x" 5\n', stderr: '' });
   });
