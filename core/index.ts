@@ -42,4 +42,5 @@ export * from './duration.ts';
 export * from './lineproto/index.ts';
 export { asciiLower, compareTimeId, matchesQuery, queryRecords } from './query-filter.ts';
 export { pluginLogger, redactUrl } from './logger.ts';
+export { makeDirs } from './make-dirs.ts';
 export { Type, type Static, type TSchema } from 'typebox';

@@ -3,11 +3,12 @@
  * plugin folder (default `plugins/<name>/`) with its module, a conformance config, a test
  * that runs the conformance kit, and a README.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createError } from '../core/errors.ts';
+import { makeDirs } from '../core/make-dirs.ts';
 import {
   pluginFiles,
   SCAFFOLD_KINDS,
@@ -35,7 +36,7 @@ export function scaffoldPlugin(
   }
 
   const files = pluginFiles(kind as ScaffoldKind, name, importsFor(dir));
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
   return { dir, files: Object.keys(files) };
 }

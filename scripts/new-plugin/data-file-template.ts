@@ -9,9 +9,9 @@ export function storageDataFile(sdk: string): string {
  * The data file of the storage: one change a line (a record, a refused input, or the ids
  * that a deletion removed), appended and synced before the storage applies it.
  */
-import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { StoredRecord, StoredRejectedItem } from '${sdk}';
+import { makeDirs, type StoredRecord, type StoredRejectedItem } from '${sdk}';
 
 /** One line of the file. */
 export type Change =
@@ -35,7 +35,7 @@ export class DataFile {
    * resolved); any other line that does not parse throws.
    */
   async read(): Promise<Change[]> {
-    await mkdir(dirname(this.path), { recursive: true });
+    makeDirs(dirname(this.path));
     const text = await readFile(this.path, 'utf8').catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return '';
       throw err;

@@ -31,6 +31,7 @@ describe('public entry cc-event-store', () => {
       'formatRfc3339',
       'hasCode',
       'loglevelOf',
+      'makeDirs',
       'matchesQuery',
       'nowNanos',
       'parseDuration',

@@ -2,9 +2,14 @@
  * The journal file of the JSON-lines storage: one JSON object a line, appended and synced
  * per call, replayed on open and then compacted to the live entries.
  */
-import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { extraToJson, type StoredRecord, type StoredRejectedItem } from '../../../core/index.ts';
+import {
+  extraToJson,
+  makeDirs,
+  type StoredRecord,
+  type StoredRejectedItem,
+} from '../../../core/index.ts';
 
 /** One line of the journal; bigints are written as decimal strings. */
 export type Entry =
@@ -26,7 +31,7 @@ export class Journal {
    * acknowledged. Any other unreadable line throws.
    */
   async replay(): Promise<Entry[]> {
-    await mkdir(join(this.file, '..'), { recursive: true });
+    makeDirs(join(this.file, '..'));
     const text = await readFile(this.file, 'utf8').catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return '';
       throw err;
