@@ -14,14 +14,15 @@ import { dirname, resolve } from 'node:path';
  * process no longer answers SIGTERM.
  */
 export function makeDirs(dir: string): void {
+  const target = resolve(dir);
   const missing: string[] = [];
-  for (let at = resolve(dir); !existsSync(at); at = dirname(at)) {
+  for (let at = target; !existsSync(at); at = dirname(at)) {
     missing.push(at);
     if (dirname(at) === at) break;
   }
 
   // A file where the folder should be: mkdir says so (EEXIST) rather than a later open.
-  if (missing.length === 0 && !isDirectory(resolve(dir))) mkdirSync(resolve(dir));
+  if (missing.length === 0 && !isDirectory(target)) mkdirSync(target);
 
   for (const level of missing.reverse()) {
     try {

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Storage } from './contracts/storage.ts';
 import type { RecordKind } from './record.ts';
 import type { Stats } from './stats.ts';
+import { INT64_MIN } from './lineproto/values.ts';
 import { nowNanos } from './time.ts';
 
 /** What retention needs from the storage manager. */
@@ -89,8 +90,6 @@ export class Retention {
     return total;
   }
 }
-
-const INT64_MIN = -(2n ** 63n);
 
 /**
  * The time `age` before `now`, no earlier than the earliest storable time: a retention of

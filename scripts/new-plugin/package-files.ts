@@ -31,19 +31,18 @@ export function packageJson(name: string, install: PluginInstall): string {
 
 /** The README of a new plugin; `ownPackage`: it has a package.json of its own. */
 export function readme(kind: string, name: string, ownPackage: boolean): string {
-  const files = [
-    ['file', 'what'],
-    ['`index.ts`', 'the plugin: `definePlugin({ kind, type, contract, configSchema, create })`'],
-    ...(kind === 'storage' ? [['`data-file.ts`', 'the JSON-lines file the storage keeps']] : []),
-    ['`conformance.json`', 'the plugin config the conformance kit runs with'],
-    ['`conformance.test.ts`', 'runs the kit: `node --import tsx --test conformance.test.ts`'],
-  ];
+  const dataFile =
+    kind === 'storage' ? '| `data-file.ts` | the JSON-lines file the storage keeps |\n' : '';
   return `# ${name}
 
 A cc-event-store ${kind} plugin. Name it in a config by path:
 \`"type": "./path/to/${name}/index.ts"\` (relative to that config file).
 
-${table(files)}
+| file | what |
+| --- | --- |
+| \`index.ts\` | the plugin: \`definePlugin({ kind, type, contract, configSchema, create })\` |
+${dataFile}| \`conformance.json\` | the plugin config the conformance kit runs with |
+| \`conformance.test.ts\` | runs the kit: \`node --import tsx --test conformance.test.ts\` |
 
 ## Test it
 
@@ -66,11 +65,3 @@ store's checkout moves, point the \`file:\` dependency in \`package.json\` at it
 
 const IN_STORE =
   "In the store's folder: `node --import tsx --test <this folder>/conformance.test.ts`.";
-
-/** A Markdown table with padded columns, as Prettier writes it. */
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((x, c) => x.padEnd(widths[c]!)).join(' | ')} |`;
-  const rule = `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`;
-  return [line(rows[0]!), rule, ...rows.slice(1).map(line)].join('\n');
-}

@@ -48,9 +48,8 @@ const INT64_MAX = 2n ** 63n - 1n;
 /** The storage instance. */
 export class ${pascal(name)}Storage implements Storage {
   readonly #file: DataFile;
-  /** Records by id, and the \`time:key\` of each record for finding duplicates. */
-  readonly #records = new Map<bigint, StoredRecord>();
-  readonly #identities = new Set<string>();
+  /** Records by their identity, \`time:key\`, which finds duplicates. */
+  readonly #records = new Map<string, StoredRecord>();
   #rejected: StoredRejectedItem[] = [];
   #nextId = 1n;
   #nextRejectedId = 1n;
@@ -78,7 +77,7 @@ export class ${pascal(name)}Storage implements Storage {
         return { status: 'rejected', reason: 'time outside the int64 range' };
       }
       const identity = \`\${r.time}:\${r.key}\`;
-      if (this.#identities.has(identity) || seen.has(identity)) return { status: 'duplicate' };
+      if (this.#records.has(identity) || seen.has(identity)) return { status: 'duplicate' };
       seen.add(identity);
       // Extra fields come back as parsed JSON (integers as JSON numbers), as every backend's.
       const extra = r.extra && JSON.parse(extraToJson(r.extra));
@@ -147,18 +146,14 @@ export class ${pascal(name)}Storage implements Storage {
   #apply(change: Change): void {
     if (change.op === 'record') {
       const r = change.record;
-      this.#records.set(r.id, r);
-      this.#identities.add(\`\${r.time}:\${r.key}\`);
+      this.#records.set(\`\${r.time}:\${r.key}\`, r);
       if (r.id >= this.#nextId) this.#nextId = r.id + 1n;
     } else if (change.op === 'rejected') {
       this.#rejected.push(change.item);
       if (change.item.id >= this.#nextRejectedId) this.#nextRejectedId = change.item.id + 1n;
     } else if (change.op === 'delete') {
-      for (const id of change.ids) {
-        const r = this.#records.get(id);
-        if (r) this.#identities.delete(\`\${r.time}:\${r.key}\`);
-        this.#records.delete(id);
-      }
+      const ids = new Set(change.ids);
+      for (const [identity, r] of this.#records) if (ids.has(r.id)) this.#records.delete(identity);
     } else {
       const ids = new Set(change.ids);
       this.#rejected = this.#rejected.filter((r) => !ids.has(r.id));

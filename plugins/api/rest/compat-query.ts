@@ -10,6 +10,7 @@
  * parameters: the original ignored them, so a misspelt filter matched everything. A request
  * and its answer are bounded (see {@link COMPAT_LIMITS}).
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
@@ -169,10 +170,11 @@ export async function answer(
     const typeIds = nonEmpty(q['type-ids']);
     const { records, cut } = await read(storage, filterOf(req, q, typeIds), room);
     room -= records.length;
-    const block = (data: StoredRecord[]): Block =>
-      cut
-        ? { ...span, data: data.map(entry), error: cutShort }
-        : { ...span, data: data.map(entry) };
+    const block = (data: StoredRecord[]): Block => {
+      const b: Block = { ...span, data: data.map(entry) };
+      if (cut) b.error = cutShort;
+      return b;
+    };
     if (typeIds === undefined) {
       results.push([block(records)]);
       continue;
@@ -221,7 +223,7 @@ async function readKind(storage: Storage, q: Omit<StorageQuery, 'limit' | 'order
   let after: StorageQuery['after'];
   while (out.length < max) {
     // A synchronous storage (SQLite) answers without giving the event loop a turn.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await nextTurn();
     const limit = Math.min(PAGE, max - out.length);
     const page = await storage.query({ ...q, order: 'asc', limit, after });
     for (const r of page.records) out.push(r);

@@ -21,7 +21,7 @@ export function encodeCursor(p: Position): string {
  * Decodes a record position; throws `CCES_ERR_QUERY_INVALID` naming `source`, where the text
  * came from (a parameter or header), and saying what to `pass` instead.
  */
-export function decodeCursor(text: string, source = 'cursor', pass = NEXT_CURSOR): Position {
+export function decodeCursor(text: string, source?: string, pass?: string): Position {
   const m = /^t(-?\d{1,20}):(\d{1,20})$/.exec(decoded(text));
   if (!m) throw invalid(source, pass);
   return { time: BigInt(m[1]!), id: BigInt(m[2]!) };

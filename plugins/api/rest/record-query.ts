@@ -160,14 +160,12 @@ function clusterNames(values: string[]): string[] {
 
 function tagFilters(q: RecordQueryString): Record<string, string> | undefined {
   let tags: Record<string, string> | undefined;
-  let count = 0;
   for (const [k, v] of Object.entries(q)) {
     if (!k.startsWith('tag.') || typeof v !== 'string') continue;
     tags ??= Object.create(null) as Record<string, string>;
     tags[k.slice(4)] = v;
-    count++;
   }
-  refuseManyFilters('tag.<key>', count);
+  refuseManyFilters('tag.<key>', tags ? Object.keys(tags).length : 0);
   return tags;
 }
 

@@ -8,6 +8,7 @@
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import { workerStarted } from './worker-start.ts';
 
 /** WAL pages after which the main connection checkpoints itself (about 80 MB). */
 export const SAFETY_NET_PAGES = 20_000;
@@ -18,29 +19,18 @@ const INTERVAL_MS = 25;
 export class Checkpointer {
   readonly #worker: Worker;
   #closing: Promise<void> | undefined;
-  #started!: () => void;
-  #ready = false;
-  /** Settles once the worker has opened its connection, or has failed to. */
-  readonly started = new Promise<void>((resolve) => {
-    this.#started = resolve;
-  });
-
-  /** Whether the worker has opened its connection (and may since have died). */
-  get ready(): boolean {
-    return this.#ready;
-  }
+  /** True once the worker has opened its connection, false if it failed to. */
+  readonly started: Promise<boolean>;
 
   constructor(path: string, synchronous: string, logger: Logger) {
     const url = new URL('./checkpoint-worker.mjs', import.meta.url);
     this.#worker = new Worker(url, { workerData: { path, synchronous, intervalMs: INTERVAL_MS } });
     this.#worker.unref();
+    this.started = workerStarted(this.#worker);
     this.#worker.on('message', (msg: 'ready' | { error: string }) => {
-      if (msg === 'ready') {
-        this.#ready = true;
-        this.#started();
-      } else logger.warn({ error: msg.error }, 'sqlite background checkpoint failing');
+      if (msg !== 'ready')
+        logger.warn({ error: msg.error }, 'sqlite background checkpoint failing');
     });
-    this.#worker.on('exit', () => this.#started());
     this.#worker.on('error', (err) => {
       logger.warn({ err }, 'sqlite checkpoint worker died; the writer checkpoints itself');
     });

@@ -8,6 +8,7 @@
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import { workerStarted } from './worker-start.ts';
 
 /** Settings the worker opens its connection with. */
 export interface WriterSettings {
@@ -52,22 +53,13 @@ export class WriterThread {
   readonly #pending = new Map<number, Pending>();
   #nextId = 0;
   #dead = false;
-  #started!: () => void;
-  #ready = false;
-  /**
-   * Settles once the worker has opened its connection and prepared its statements, or has
-   * died trying (then `alive` is false). Awaited by the storage's open(), so that starting
-   * the thread is not paid by the first batch.
-   */
-  readonly started = new Promise<void>((resolve) => {
-    this.#started = resolve;
-  });
   #closing: Promise<void> | undefined;
-
-  /** Whether the worker has opened its connection (and may since have died). */
-  get ready(): boolean {
-    return this.#ready;
-  }
+  /**
+   * True once the worker has opened its connection and prepared its statements, false if it
+   * died first (then `alive` is false). Awaited by the storage's open(), so that starting the
+   * thread is not paid by the first batch.
+   */
+  readonly started: Promise<boolean>;
 
   /** `onDeath` runs once if the worker dies; the storage then writes on its own. */
   constructor(settings: WriterSettings, logger: Logger, onDeath: () => void) {
@@ -77,15 +69,12 @@ export class WriterThread {
     this.#worker = new Worker(url, { workerData: settings });
     // Referenced only while a batch is out, so an idle writer never keeps the process up.
     this.#worker.unref();
+    this.started = workerStarted(this.#worker);
     this.#worker.on('message', (msg: Reply | 'ready') => {
-      if (msg === 'ready') {
-        this.#ready = true;
-        this.#started();
-      } else this.#answer(msg);
+      if (msg !== 'ready') this.#answer(msg);
     });
     this.#worker.on('error', (err) => this.#died(err));
     this.#worker.on('exit', (code) => {
-      this.#started();
       if (this.#closing === undefined) this.#died(new Error(`exited with code ${code}`));
     });
   }
@@ -143,7 +132,6 @@ export class WriterThread {
   #died(err: Error): void {
     if (this.#dead) return;
     this.#dead = true;
-    this.#started();
     this.#logger.error({ err }, 'sqlite writer thread died; writing on the main connection');
     const failure = new WriterError(`the writer thread died: ${err.message}`, undefined);
     for (const p of this.#pending.values()) p.reject(failure);
